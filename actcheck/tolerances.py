@@ -1,0 +1,75 @@
+"""The one error model's constants: one row per dtype, overridable per call.
+
+Every numerical derivative in actcheck (catalog checks, user-code checks, the
+numerical markers on plots) is judged with these numbers and nowhere else.
+Callers override single fields the way JAX's ``check_grads`` merges a
+tolerance dict into its defaults::
+
+    tolerances("float32", safety=8.0)
+
+What each constant means (ε is the dtype's machine epsilon):
+
+* a numerical derivative's bound is ``safety·(truncation + round-off)``, with
+  round-off ``f_ulps·ε·(|f| + |x f'|)/h`` summed over the difference's terms;
+* the analytic value may carry its own rounding, ``analytic_ulps·ε·(|f'| + |f|/max(|x|,1))``;
+* a point within ``kink_ulps`` ulps of a declared kink is at the kink.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from actcheck.errors import InputError
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """The constants of the error model for one dtype (see the module docstring)."""
+
+    step_floor: float  # steps are relative to max(|x|, step_floor): features at scale ~1
+    f_ulps: float  # assumed error of an f evaluation, in ε·(|f| + |x f'|)
+    analytic_ulps: float  # allowed rounding of the analytic derivative
+    safety: float  # multiplies the estimated numerical error
+    cs_ulps: float  # error of a complex-step derivative, in ε·(|f'| + |f|/max(|x|,1))
+    suspect_rel: float  # relative truncation estimate above which a point gets one-sided checks
+    suspect_bend: float  # ... and the bend (relative, in steps) above which it does
+    kink_ulps: int  # a point this many ulps from a declared kink is at the kink
+    refine: float  # suspect points also get a central difference with step h/refine
+    kink_report_gap: float  # detected kink points closer than this many steps form one kink
+    rel_floor: float  # relative errors are taken against max(|f'|, rel_floor·max|f'|)
+
+
+_COMMON: dict[str, Any] = {
+    "step_floor": 1.0,
+    "f_ulps": 4.0,
+    "analytic_ulps": 32.0,
+    "safety": 4.0,
+    "cs_ulps": 8.0,
+    "suspect_rel": 1e-6,
+    "suspect_bend": 30.0,
+    "kink_ulps": 4,
+    "refine": 8.0,
+    "kink_report_gap": 4.0,
+    "rel_floor": 1e-6,
+}
+
+# the table: one row per dtype
+TOLERANCES: dict[str, Tolerances] = {
+    "float64": Tolerances(**_COMMON),
+    "float32": Tolerances(**_COMMON),
+}
+
+FIELDS = tuple(f.name for f in dataclasses.fields(Tolerances))
+
+
+def tolerances(dtype: Any = "float64", **overrides: float) -> Tolerances:
+    """The row for ``dtype`` (a name or numpy dtype), with ``overrides`` merged in."""
+    name = getattr(dtype, "name", None) or str(dtype)
+    if name not in TOLERANCES:
+        raise InputError(f"no tolerances for dtype {name!r} (have {', '.join(TOLERANCES)})")
+    unknown = sorted(set(overrides) - set(FIELDS))
+    if unknown:
+        raise InputError(f"unknown tolerance {unknown[0]!r} (have {', '.join(FIELDS)})")
+    return dataclasses.replace(TOLERANCES[name], **overrides)
