@@ -1,39 +1,117 @@
-"""Output files written atomically: a temporary file beside the target, then a rename.
+"""Output files: never half-written, never a node or a link replaced by a plain file.
 
-A crash, an exception or Ctrl-C while writing leaves either the old file or
-none, never a half-written one.
+Where an output goes decides how it is written:
+
+* ``-``: standard output (the bytes are made in a temporary file first, so a
+  failed run writes nothing);
+* a regular file, or a new name: atomically, a temporary file in the target's
+  own folder then a rename over it. A symlink is followed first, so the link
+  stays and its target receives the file. A crash, an exception, Ctrl-C or
+  SIGTERM while writing leaves the old file or none, and no temporary file;
+* a character device, a FIFO or a socket (``/dev/null``, ``/dev/stdout``, a
+  named pipe): written directly, since renaming over it would replace the node.
+  A short write (``/dev/full``: disk full) is an error like any other.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import stat
+import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+STDOUT = "-"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where an output path really leads: ``kind`` is "stdout", "file" or "stream"."""
+
+    kind: str
+    path: Path  # the file to replace for "file"; the node to open for "stream"
+
+
+def destination(path: str | os.PathLike[str]) -> Destination:
+    """Resolve ``path`` (``-``, a file, a symlink, a device, a FIFO) to where bytes go."""
+    text = os.fspath(path)
+    if text == STDOUT:
+        return Destination("stdout", Path(text))
+    try:
+        mode = os.stat(text).st_mode  # follows links
+    except FileNotFoundError:
+        mode = None
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, text) from None
+    real = Path(os.path.realpath(text))
+    if mode is not None and stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"{text!r} is a directory")
+    special = mode is not None and not stat.S_ISREG(mode)
+    if special or _names_a_descriptor(text):
+        return Destination("stream", Path(text))
+    return Destination("file", real)
+
+
+def _names_a_descriptor(text: str) -> bool:
+    """Whether ``text`` leads through /dev or /proc (``/dev/stdout``, ``/proc/self/fd/1``).
+
+    Such a name stands for an open descriptor: replacing the regular file it
+    resolves to would cut that file away from whoever holds it open.
+    """
+    current = os.path.abspath(text)
+    for _ in range(40):  # the kernel's own limit on links followed
+        if Path(current).parts[1:2] in (("dev",), ("proc",)):
+            return True
+        if not os.path.islink(current):
+            return False
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+        current = os.path.abspath(current)
+    return False
 
 
 def check_writable(path: str | os.PathLike[str]) -> None:
     """Raise OSError now, before any work, when ``path`` could not be written."""
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(f"{os.fspath(path)!r} is a directory")
-    folder = target.absolute().parent
+    dest = destination(path)
+    if dest.kind == "stdout":
+        return
+    if dest.kind == "stream":
+        if not os.access(dest.path, os.W_OK):
+            raise PermissionError(f"cannot write {os.fspath(path)!r}: permission denied")
+        return
+    folder = dest.path.parent
     if not folder.is_dir():
         raise FileNotFoundError(f"directory {os.fspath(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+    if not os.access(folder, os.W_OK) or (dest.path.exists() and not os.access(dest.path, os.W_OK)):
         raise PermissionError(f"cannot write {os.fspath(path)!r}: permission denied")
 
 
 def write_atomically(path: str | os.PathLike[str], write: Callable[[str], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary path in ``path``'s folder, then rename it to ``path``.
+    """Call ``write(tmp)`` on a temporary path, then put its bytes where ``path`` leads.
 
-    Whatever ``write`` raises propagates, and the temporary file is removed.
+    Whatever ``write`` or the copy raises propagates, and the temporary file is
+    removed. Returns the path written (the link's target for a symlink).
     """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".part", dir=target.absolute().parent
-    )
+    dest = destination(path)
+    if dest.kind == "file":
+        _replace(dest.path, write)
+        return dest.path
+    with tempfile.TemporaryDirectory(prefix="actcheck-") as folder:
+        tmp = os.path.join(folder, "output")
+        write(tmp)
+        if dest.kind == "stdout":
+            _copy_to_stdout(tmp)
+        else:
+            with open(tmp, "rb") as src, open(dest.path, "wb") as out:
+                shutil.copyfileobj(src, out)
+    return dest.path
+
+
+def _replace(target: Path, write: Callable[[str], None]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     try:
         write(tmp)
@@ -46,4 +124,14 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[str], None])
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return target
+
+
+def _copy_to_stdout(tmp: str) -> None:
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None)
+    with open(tmp, "rb") as src:
+        if out is None:  # a text-only stdout (a notebook, a test runner's capture)
+            sys.stdout.write(src.read().decode("utf-8", "replace"))
+        else:
+            shutil.copyfileobj(src, out)
+    sys.stdout.flush()
