@@ -184,3 +184,11 @@ def test_docs_describe_every_activation():
     table = doc.split("## The functions", 1)[1].split("\n\n## ", 1)[0]
     rows = re.findall(r"^\| (\w+)[ (]", table, flags=re.M)
     assert sorted(set(rows) - {"name"}) == sorted(actcheck.names())
+
+
+def test_readme_lists_every_activation():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    listed = readme.split("## The catalog", 1)[1].split("\n\n", 2)[1]
+    assert [n.strip(" .\n") for n in listed.split(",")] == actcheck.names()
