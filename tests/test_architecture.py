@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,10 @@ def test_heavy_libraries_are_imported_where_they_are_used(module):
     assert not {m for m in top if m.split(".")[0] == "matplotlib"}
     if module in ("cli", "__init__"):
         assert not {m for m in top if m.split(".")[0] in ("numpy", "scipy", "rich")}
+
+
+def test_only_the_catalog_reads_entries():
+    """Other modules reach an activation through Activation's API, never ``act.entry``."""
+    for path in PACKAGE.rglob("*.py"):
+        if path.name != "activations.py":
+            assert not re.search(r"\.entry\b", path.read_text()), f"{path} reads .entry"
