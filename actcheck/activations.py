@@ -83,6 +83,18 @@ class Param:
             parts.append("!= 0")
         return " and ".join(parts) if parts else "any finite number"
 
+    def to_dict(self, value: float | str) -> dict[str, Any]:
+        """This parameter, with the ``value`` an activation binds, as plain data."""
+        return {
+            "name": self.name,
+            "value": value,
+            "default": self.default,
+            "range": self.describe_range(),
+            "differentiable": self.differentiable and self.choices is None,
+            "learnable": self.learnable,
+            "doc": self.doc,
+        }
+
     def check(self, value: Any, activation: str) -> float | str:
         """Return ``value`` converted to this parameter's type, or raise ActivationError."""
         where = f"{activation}: parameter {self.name}"
@@ -147,6 +159,19 @@ class Kink:
         prime = "'" * self.order
         return f"{name}{prime}({_fmt(self.x)}) = {_fmt(self.value)}, {self.convention}"
 
+    def to_dict(self, name: str = "f") -> dict[str, Any]:
+        """Plain data; ``text`` is ``describe(name)``."""
+        return {
+            "x": self.x,
+            "order": self.order,
+            "left": self.left,
+            "right": self.right,
+            "value": self.value,
+            "jump": self.jump,
+            "convention": self.convention,
+            "text": self.describe(name),
+        }
+
 
 # ---------------------------------------------------------------------------
 # The entry type and the registry
@@ -157,6 +182,8 @@ class Kink:
 class Entry:
     """One catalog entry. ``p`` below is the dict of validated parameters.
 
+    ``train(x, p, rng)``, for an entry with randomness in training mode only,
+    returns (y, dy/dx) with fresh randomness (``forward`` is evaluation mode).
     ``reference(mp, x, p)`` is the textbook definition written naively in
     mpmath (``mp`` is the mpmath module, ``x`` an mpf): the independent value
     the tests compare every formula against, so the catalog never imports mpmath.
@@ -179,7 +206,7 @@ class Entry:
     kinks: Callable[[Params], list[Kink]] = lambda p: []
     validate: Callable[[Params], str | None] = lambda p: None
     note: str = ""
-    stochastic: bool = False
+    train: Callable[[Array, Params, np.random.Generator], tuple[Array, Array]] | None = None
     aliases: tuple[str, ...] = ()
 
 
@@ -319,6 +346,13 @@ def _rrelu_slope(p: Params) -> float:
     return 0.5 * (p["lower"] + p["upper"])
 
 
+def _rrelu_train(x: Array, p: Params, rng: np.random.Generator) -> tuple[Array, Array]:
+    """PyTorch's training mode: one slope r ~ U(lower, upper) per element with x < 0."""
+    r = rng.uniform(p["lower"], p["upper"], size=x.shape).astype(x.dtype)
+    slope = np.where(x >= 0, 1, r).astype(x.dtype)
+    return x * slope, slope
+
+
 def _rrelu_check(p: Params) -> str | None:
     if p["lower"] > p["upper"]:
         return (
@@ -355,7 +389,7 @@ register(
             "Evaluation mode (deterministic): slope (l+u)/2. Training mode samples "
             "r ~ U(l, u) per element; see Activation.train_forward."
         ),
-        stochastic=True,
+        train=_rrelu_train,
     )
 )
 
@@ -984,15 +1018,6 @@ class Activation:
         return self.name + ":" + ",".join(f"{k}={_fmt(v)}" for k, v in changed.items())
 
     @property
-    def pytorch(self) -> str:
-        """The PyTorch function this activation matches, e.g. ``torch.nn.functional.relu``."""
-        return self.entry.pytorch
-
-    @property
-    def note(self) -> str:
-        return self.entry.note
-
-    @property
     def color(self) -> str:
         """The colour of this activation in every figure, as ``#rrggbb``."""
         return color_of(self.name)
@@ -1000,7 +1025,7 @@ class Activation:
     @property
     def stochastic(self) -> bool:
         """True where training mode draws randomness (RReLU): see ``train_forward``."""
-        return self.entry.stochastic
+        return self.entry.train is not None
 
     @property
     def learnable_params(self) -> tuple[str, ...]:
@@ -1010,13 +1035,8 @@ class Activation:
     @property
     def differentiable_params(self) -> tuple[str, ...]:
         """Parameters with a derivative (``param_derivatives``), in catalog order."""
-        return tuple(
-            prm.name
-            for prm in self.entry.params
-            if prm.differentiable
-            and prm.choices is None
-            and prm.name in self.entry.param_derivatives
-        )
+        has = self.entry.param_derivatives
+        return tuple(p.name for p in self.entry.params if p.differentiable and p.name in has)
 
     @property
     def formula(self) -> str:
@@ -1088,33 +1108,19 @@ class Activation:
     def train_forward(self, x: Any, rng: np.random.Generator) -> tuple[Array, Array]:
         """Training-mode forward: (y, dy/dx) with fresh randomness where the function has any.
 
-        RReLU samples one slope r ~ U(lower, upper) per element with x < 0
-        (PyTorch's training mode); every other entry is deterministic and returns
+        The entry's ``train`` draws it (RReLU: one slope per element, as PyTorch's
+        training mode); every other entry is deterministic and returns
         (forward(x), derivative(x)).
         """
-        if not self.entry.stochastic:
+        if self.entry.train is None:
             return self.forward(x), self.derivative(x)
-        a = _as_array(x)
-        r = rng.uniform(self.params["lower"], self.params["upper"], size=a.shape).astype(a.dtype)
-        slope = np.where(a >= 0, 1, r).astype(a.dtype)
-        return a * slope, slope
+        return self.entry.train(_as_array(x), self.params, rng)
 
     # -- structure ------------------------------------------------------------
     @property
     def kinks(self) -> tuple[Kink, ...]:
         """Kinks for the current parameters (a kink whose sides agree is no kink)."""
-        first = [
-            k
-            for k in self.entry.kinks(self.params)
-            if k.order == 1 and (k.left != k.right or k.jump)
-        ]
-        at = {k.x for k in first}
-        second = [
-            k
-            for k in self.entry.kinks(self.params)
-            if k.order == 2 and k.left != k.right and k.x not in at
-        ]
-        return tuple(sorted(first + second, key=lambda k: (k.x, k.order)))
+        return _shown_kinks(self.entry.kinks(self.params))
 
     @property
     def declared_kinks(self) -> tuple[Kink, ...]:
@@ -1122,13 +1128,9 @@ class Activation:
 
         (ELU's f'' jumps at 0 too, which ``kinks`` folds into the order-1 kink there.)
         """
-        shown = self.kinks
-        hidden = [
-            k
-            for k in self.entry.kinks(self.params)
-            if k.order == 2 and k.left != k.right and k not in shown
-        ]
-        return shown + tuple(hidden)
+        declared = self.entry.kinks(self.params)
+        shown = _shown_kinks(declared)
+        return shown + tuple(k for k in declared if _is_kink(k) and k not in shown)
 
     @property
     def smoothness(self) -> float:
@@ -1146,45 +1148,34 @@ class Activation:
             return "; ".join(f"C∞ but jumps {k.jump:.3g} at x={_fmt(k.x)}" for k in jumps)
         return f"C{int(s)}"
 
-    def describe(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-ready) about this activation and its parameters."""
         return {
             "name": self.name,
             "title": self.title,
             "label": self.label,
             "spec": self.spec,
-            "pytorch": self.pytorch,
-            "params": [
-                {
-                    "name": prm.name,
-                    "value": self.params[prm.name],
-                    "default": prm.default,
-                    "range": prm.describe_range(),
-                    "differentiable": prm.differentiable and prm.choices is None,
-                    "learnable": prm.learnable,
-                    "doc": prm.doc,
-                }
-                for prm in self.entry.params
-            ],
+            "pytorch": self.entry.pytorch,
+            "params": [prm.to_dict(self.params[prm.name]) for prm in self.entry.params],
             "smoothness": self.smoothness_label,
             "smoothness_order": None if self.smoothness == math.inf else int(self.smoothness),
-            "kinks": [
-                {
-                    "x": k.x,
-                    "order": k.order,
-                    "left": k.left,
-                    "right": k.right,
-                    "value": k.value,
-                    "jump": k.jump,
-                    "convention": k.convention,
-                    "text": k.describe(self.name),
-                }
-                for k in self.kinks
-            ],
+            "kinks": [k.to_dict(self.name) for k in self.kinks],
             "formula": self.formula,
             "derivative_formula": self.derivative_formula,
-            "note": self.note,
+            "note": self.entry.note,
         }
+
+
+def _is_kink(k: Kink) -> bool:
+    return k.left != k.right or (k.order == 1 and k.jump != 0.0)
+
+
+def _shown_kinks(declared: list[Kink]) -> tuple[Kink, ...]:
+    """Real kinks sorted by x, an order-2 one only where no order-1 kink sits."""
+    first = [k for k in declared if k.order == 1 and _is_kink(k)]
+    at = {k.x for k in first}
+    second = [k for k in declared if k.order == 2 and _is_kink(k) and k.x not in at]
+    return tuple(sorted(first + second, key=lambda k: (k.x, k.order)))
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,7 @@ def test_dtypes_and_scalars():
 
 def test_describe_is_json_ready_and_complete():
     for name in actcheck.names():
-        info = actcheck.get(name).describe()
+        info = actcheck.get(name).to_dict()
         text = json.dumps(info, allow_nan=False)
         assert name in text
         assert info["formula"] and info["derivative_formula"]
