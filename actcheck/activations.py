@@ -35,7 +35,16 @@ from typing import Any
 import numpy as np
 
 from actcheck.errors import InputError
-from actcheck.primitives import SAT, normal_cdf, normal_pdf, sech2, sigmoid, sigmoid_fused, softplus
+from actcheck.primitives import (
+    PDF_SAT,
+    SAT,
+    normal_cdf,
+    normal_pdf,
+    sech2,
+    sigmoid,
+    sigmoid_fused,
+    softplus,
+)
 
 Array = np.ndarray
 Params = Mapping[str, Any]
@@ -519,7 +528,6 @@ _GELU_C = 0.044715
 # Past 1e4 the tanh form has saturated (σ(2·0.0357·1e12) is exactly 0 or 1) and x³ could
 # overflow float32, so x is clipped there; the erf form needs only SAT
 _GELU_SAT = 1.0e4
-_PDF_SAT = 40.0  # where φ is already 0, so x·φ(x) cannot form inf·0
 
 
 def _gelu_tanh_parts(x: Array) -> tuple[Array, Array, Array, Array, Array]:
@@ -545,7 +553,7 @@ def _gelu_derivative(x: Array, p: Params) -> Array:
     if p["approximate"] == "tanh":
         xc, _u, du, s, sm = _gelu_tanh_parts(x)
         return s + 2 * xc * s * sm * du
-    xc = np.clip(x, -_PDF_SAT, _PDF_SAT)
+    xc = np.clip(x, -PDF_SAT, PDF_SAT)
     return normal_cdf(x) + xc * normal_pdf(x)
 
 
@@ -555,7 +563,7 @@ def _gelu_second(x: Array, p: Params) -> Array:
         d2u = 6 * _SQRT_2_OVER_PI * _GELU_C * xc
         ss = s * sm
         return 4 * ss * du + 2 * xc * ss * (-2 * np.tanh(u) * du * du + d2u)
-    xc = np.clip(x, -_PDF_SAT, _PDF_SAT)
+    xc = np.clip(x, -PDF_SAT, PDF_SAT)
     return normal_pdf(x) * (2 - xc * xc)
 
 

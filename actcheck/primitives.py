@@ -16,7 +16,7 @@ Array = np.ndarray
 # Beyond this magnitude exp(-x) is 0 in float32 and float64 alike: callers clip
 # there before products that would otherwise form inf*0.
 SAT = 800.0
-_PDF_SAT = 40.0  # φ(40) underflows to 0 in float64; clipping keeps x² finite
+PDF_SAT = 40.0  # φ(40) underflows to 0 in float64: clipping there keeps x² (and x·φ) finite
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -62,7 +62,7 @@ def sech2(x: Array) -> Array:
 
 def normal_pdf(x: Array) -> Array:
     """φ(x) = e^{-x²/2}/√(2π), clipped where it is already 0 so x² cannot overflow."""
-    xc = np.clip(x, -_PDF_SAT, _PDF_SAT)
+    xc = np.clip(x, -PDF_SAT, PDF_SAT)
     return _INV_SQRT_2PI * np.exp(-0.5 * xc * xc)
 
 
