@@ -1,9 +1,12 @@
 """The activation catalog: one registry, as data.
 
-Each entry holds an activation's forward, its derivatives (in x, twice, and in
-every continuous parameter), its kinks as a function of the parameters, and its
-formulas as LaTeX-style text. Every command, table, plot and test iterates over
-``CATALOG``; adding an activation means adding one ``Entry`` here.
+Each entry is one block below: an activation's helpers, forward, derivatives
+(in x, twice, and in every continuous parameter), kinks as a function of the
+parameters with their conventions, formulas as LaTeX-style text, its colour in
+figures and its mpmath reference definition. Every command, table, plot and test
+iterates over ``CATALOG`` and reaches an entry through ``Activation``; adding an
+activation means adding one ``register(Entry(...))`` block here (or calling
+``register`` from outside: the commands then know it by name).
 
 Conventions:
 
@@ -19,20 +22,35 @@ Conventions:
 
 from __future__ import annotations
 
+import colorsys
 import difflib
 import math
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from actcheck.errors import InputError
+from actcheck.primitives import (
+    PDF_SAT,
+    SAT,
+    normal_cdf,
+    normal_pdf,
+    sech2,
+    sigmoid,
+    sigmoid_fused,
+    softplus,
+)
+
 Array = np.ndarray
 Params = Mapping[str, Any]
 
 
-class ActivationError(ValueError):
+class ActivationError(InputError):
     """An unknown activation or parameter, or a parameter out of its range."""
 
 
@@ -74,6 +92,18 @@ class Param:
             parts.append("!= 0")
         return " and ".join(parts) if parts else "any finite number"
 
+    def to_dict(self, value: float | str) -> dict[str, Any]:
+        """This parameter, with the ``value`` an activation binds, as plain data."""
+        return {
+            "name": self.name,
+            "value": value,
+            "default": self.default,
+            "range": self.describe_range(),
+            "differentiable": self.differentiable and self.choices is None,
+            "learnable": self.learnable,
+            "doc": self.doc,
+        }
+
     def check(self, value: Any, activation: str) -> float | str:
         """Return ``value`` converted to this parameter's type, or raise ActivationError."""
         where = f"{activation}: parameter {self.name}"
@@ -93,129 +123,131 @@ class Param:
         return v
 
 
+class Convention(StrEnum):
+    """Which value a derivative takes at a kink; the values are the words output uses."""
+
+    LEFT = "the left derivative"
+    RIGHT = "the right derivative"
+    MIDPOINT = "the midpoint"
+    BETWEEN = "between the one-sided derivatives"
+
+
 @dataclass(frozen=True)
 class Kink:
     """A point where a derivative jumps.
 
     ``order`` 1: f' jumps at ``x`` (``left``/``right`` are the one-sided
-    derivatives f'(x-)/f'(x+), ``value`` is what ``derivative`` returns there).
-    ``order`` 2: f is C1 at ``x`` but f'' jumps (the fields then describe f'').
-    ``jump`` is f(x+) - f(x-), non-zero only where the function itself jumps
-    (PyTorch's softplus switching to the identity).
+    derivatives f'(x-)/f'(x+), ``convention`` says which value ``derivative``
+    returns there). ``order`` 2: f is C1 at ``x`` but f'' jumps (the fields then
+    describe f''). ``jump`` is f(x+) - f(x-), non-zero only where the function
+    itself jumps (PyTorch's softplus switching to the identity).
     """
 
     x: float
     left: float
     right: float
-    value: float
+    convention: Convention
     order: int = 1
     jump: float = 0.0
 
+    def __post_init__(self) -> None:
+        if self.convention is Convention.BETWEEN:
+            raise ValueError("a declared kink names its value: left, right or midpoint")
+
     @property
-    def convention(self) -> str:
-        """Which one-sided derivative ``value`` is, in words."""
-        if self.value == self.left:
-            return "the left derivative"
-        if self.value == self.right:
-            return "the right derivative"
-        if self.value == 0.5 * (self.left + self.right):
-            return "the midpoint"
-        return "between the one-sided derivatives"
+    def value(self) -> float:
+        """What ``derivative`` returns at ``x``: f'(x-), f'(x+) or their mean."""
+        if self.convention is Convention.LEFT:
+            return self.left
+        if self.convention is Convention.RIGHT:
+            return self.right
+        return 0.5 * (self.left + self.right)
 
     def describe(self, name: str = "f") -> str:
         """E.g. ``relu'(0) = 0, the left derivative``."""
         prime = "'" * self.order
         return f"{name}{prime}({_fmt(self.x)}) = {_fmt(self.value)}, {self.convention}"
 
+    def to_dict(self, name: str = "f") -> dict[str, Any]:
+        """Plain data; ``text`` is ``describe(name)``."""
+        return {
+            "x": self.x,
+            "order": self.order,
+            "left": self.left,
+            "right": self.right,
+            "value": self.value,
+            "jump": self.jump,
+            "convention": self.convention,
+            "text": self.describe(name),
+        }
+
 
 # ---------------------------------------------------------------------------
-# Stable building blocks (each works in the input's float dtype)
+# The entry type and the registry
 # ---------------------------------------------------------------------------
 
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-_SELU_LEFT = _SELU_SCALE * _SELU_ALPHA
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-_GELU_C = 0.044715
-# Beyond these magnitudes the functions below have saturated in both float32 and
-# float64 (exp(-800) is 0, a sigmoid of 2*0.0357*1e12 is exactly 0 or 1), so inputs
-# are clipped there before products that would otherwise form inf*0 or x**3 overflow.
-_SAT = 800.0
-_GELU_SAT = 1.0e4
-_PHI_SAT = 40.0
 
+@dataclass(frozen=True)
+class Entry:
+    """One catalog entry. ``p`` below is the dict of validated parameters.
 
-def _sigmoid(x: Array) -> Array:
-    """σ(x) = 1/(1+e^{-x}), never overflowing: with e = e^{-|x|} <= 1, σ = 1 - e/(1+e) for x >= 0.
-
-    1 - σ(-x) rounds once where 1/(1+e) rounds twice; in place, as it is on every hot path.
+    ``train(x, p, rng)``, for an entry with randomness in training mode only,
+    returns (y, dy/dx) with fresh randomness (``forward`` is evaluation mode).
+    ``reference(mp, x, p)`` is the textbook definition written naively in
+    mpmath (``mp`` is the mpmath module, ``x`` an mpf): the independent value
+    the tests compare every formula against, so the catalog never imports mpmath.
+    ``color`` is the entry's colour in every figure (empty: one derived from the
+    name). ``aliases`` are extra names ``get`` accepts (the title always is one).
     """
-    x = np.asarray(x)
-    small = np.abs(x, out=np.empty_like(x))  # an array even for 0-d input, so out= works
-    np.negative(small, out=small)
-    np.exp(small, out=small)
-    big = np.add(small, 1, out=np.empty_like(small))
-    np.divide(small, big, out=small)
-    np.subtract(1, small, out=big)
-    np.copyto(small, big, where=x >= 0)
-    return small
+
+    name: str
+    title: str
+    pytorch: str
+    formula: str | Callable[[Params], str]
+    derivative_formula: str | Callable[[Params], str]
+    forward: Callable[[Array, Params], Array]
+    derivative: Callable[[Array, Params], Array]
+    second_derivative: Callable[[Array, Params], Array]
+    reference: Callable[[Any, Any, Params], Any]
+    color: str = ""
+    params: tuple[Param, ...] = ()
+    param_derivatives: Mapping[str, Callable[[Array, Params], Array]] = field(default_factory=dict)
+    kinks: Callable[[Params], list[Kink]] = lambda p: []
+    validate: Callable[[Params], str | None] = lambda p: None
+    note: str = ""
+    train: Callable[[Array, Params, np.random.Generator], tuple[Array, Array]] | None = None
+    aliases: tuple[str, ...] = ()
 
 
-def _sigmoid_value(x: Array) -> Array:
-    """σ(x) for forwards: scipy's fused expit in float64 (one pass, within 2 ulp like _sigmoid).
-
-    float32 keeps _sigmoid, as expit flushes float32 subnormals (σ(-100) = 3.7e-44) to 0.
-    """
-    if x.dtype == np.float64:
-        from scipy.special import expit
-
-        return expit(x)
-    return _sigmoid(x)
+CATALOG: dict[str, Entry] = {}
+_ALIASES: dict[str, str] = {}
 
 
-def _softplus(z: Array) -> Array:
-    """log(1+e^z) = max(z,0) + log1p(e^{-|z|})."""
-    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+def _keys(entry: Entry) -> set[str]:
+    return {entry.title.lower()} | {a.lower() for a in entry.aliases}
 
 
-def _sech2(x: Array) -> Array:
-    """sech²(x) = 4e^{-2|x|}/(1+e^{-2|x|})², which keeps its tail where 1-tanh² rounds to 0."""
-    e = np.exp(-2 * np.minimum(np.abs(x), _SAT))
-    return 4 * e / ((1 + e) * (1 + e))
+def register(entry: Entry) -> Entry:
+    """Add ``entry`` to the catalog (last in order): every command then knows it by name."""
+    taken = ({entry.name} | _keys(entry)) & (CATALOG.keys() | _ALIASES.keys())
+    if taken:
+        raise ActivationError(f"cannot register {entry.name!r}: {', '.join(sorted(taken))} taken")
+    CATALOG[entry.name] = entry
+    _ALIASES.update(dict.fromkeys(_keys(entry) - {entry.name}, entry.name))
+    return entry
 
 
-def _phi(x: Array) -> Array:
-    """Standard normal density, clipped where it is already 0 so x² cannot overflow."""
-    xc = np.clip(x, -_PHI_SAT, _PHI_SAT)
-    return _INV_SQRT_2PI * np.exp(-0.5 * xc * xc)
+def unregister(name: str) -> Entry:
+    """Remove entry ``name`` from the catalog (the inverse of ``register``) and return it."""
+    entry = CATALOG.pop(name)
+    for key in _keys(entry):
+        _ALIASES.pop(key, None)
+    return entry
 
 
-def _Phi(x: Array) -> Array:
-    """Standard normal CDF via erfc, which keeps the left tail (1+erf cancels)."""
-    from scipy.special import erfc
-
-    return (0.5 * erfc(-x * _INV_SQRT_2)).astype(x.dtype, copy=False)
-
-
-def _expm1_minus_texp(t: Array) -> Array:
-    """expm1(t) - t·e^t for t <= 0, without the cancellation near 0.
-
-    Near 0 both terms are ≈ t and the difference is -t²/2 - t³/3 - ..., so a
-    Taylor series sum_{n>=2} (1-n) t^n / n! is used for |t| < 0.5.
-    """
-    tc = np.maximum(t, -_SAT)
-    direct = np.expm1(tc) - tc * np.exp(tc)
-    small = np.abs(tc) < 0.5
-    term = np.ones_like(tc)
-    series = np.zeros_like(tc)
-    ts = np.where(small, tc, 0)
-    for n in range(1, 20):
-        term = term * ts / n
-        if n >= 2:
-            series = series + (1 - n) * term
-    return np.where(small, series, direct)
+# ---------------------------------------------------------------------------
+# Helpers shared by several entries (the stable primitives are in actcheck.primitives)
+# ---------------------------------------------------------------------------
 
 
 def _scaled(c: float, y: Array) -> Array:
@@ -232,33 +264,17 @@ def _step(cond: Array, x: Array) -> Array:
     return cond.astype(x.dtype)
 
 
-# ---------------------------------------------------------------------------
-# The entries
-# ---------------------------------------------------------------------------
+def _min0(x: Array) -> Array:
+    return np.minimum(x, 0)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One catalog entry. ``p`` below is the dict of validated parameters."""
-
-    name: str
-    title: str
-    pytorch: str
-    formula: str | Callable[[Params], str]
-    derivative_formula: str | Callable[[Params], str]
-    forward: Callable[[Array, Params], Array]
-    derivative: Callable[[Array, Params], Array]
-    second_derivative: Callable[[Array, Params], Array]
-    params: tuple[Param, ...] = ()
-    param_derivatives: Mapping[str, Callable[[Array, Params], Array]] = field(default_factory=dict)
-    kinks: Callable[[Params], list[Kink]] = lambda p: []
-    validate: Callable[[Params], str | None] = lambda p: None
-    note: str = ""
-    stochastic: bool = False
+def _clamp(mp: Any, x: Any, lo: Any, hi: Any) -> Any:
+    return min(max(x, mp.mpf(lo)), mp.mpf(hi))
 
 
+# The leaky family: x for x > 0, slope·x below, kink at 0 with the slope (x > 0 selects 1).
 def _leaky_kinks(slope: float) -> list[Kink]:
-    return [Kink(0.0, slope, 1.0, slope)]
+    return [Kink(0.0, slope, 1.0, Convention.LEFT)]
 
 
 def _leaky_forward(x: Array, a: float) -> Array:
@@ -269,231 +285,18 @@ def _leaky_derivative(x: Array, a: float) -> Array:
     return np.where(x > 0, 1, a).astype(x.dtype)
 
 
-def _min0(x: Array) -> Array:
-    return np.minimum(x, 0)
-
-
 def _elu_neg(x: Array) -> Array:
+    """expm1(min(x, 0)): the negative branch of ELU and SELU."""
     return np.expm1(np.minimum(x, 0))
 
 
-def _rrelu_slope(p: Params) -> float:
-    return 0.5 * (p["lower"] + p["upper"])
-
-
-def _celu_t(x: Array, a: float) -> Array:
-    """min(x, 0)/alpha, clipped at -800 first so a tiny alpha cannot overflow the division."""
-    return np.maximum(np.minimum(x, 0), -_SAT * a) / a
-
-
-def _celu_forward(x: Array, p: Params) -> Array:
-    a = p["alpha"]
-    return np.where(x > 0, x, a * np.expm1(_celu_t(x, a)))
-
-
-def _gelu_forward(x: Array, p: Params) -> Array:
-    if p["approximate"] == "tanh":
-        xc = np.clip(x, -_GELU_SAT, _GELU_SAT)
-        u = _SQRT_2_OVER_PI * (xc + _GELU_C * xc * xc * xc)
-        # 0.5(1+tanh u) = σ(2u): no cancellation in the left tail
-        return np.maximum(x, -_GELU_SAT) * _sigmoid(2 * u)
-    # Φ(-800) is 0 in every dtype; clipping keeps -inf·0 from making NaN
-    return np.maximum(x, -_SAT) * _Phi(x)
-
-
-def _gelu_tanh_parts(x: Array) -> tuple[Array, Array, Array, Array, Array]:
-    xc = np.clip(x, -_GELU_SAT, _GELU_SAT)
-    u = _SQRT_2_OVER_PI * (xc + _GELU_C * xc * xc * xc)
-    du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_C * xc * xc)
-    s, sm = _sigmoid(2 * u), _sigmoid(-2 * u)
-    return xc, u, du, s, sm
-
-
-def _gelu_derivative(x: Array, p: Params) -> Array:
-    if p["approximate"] == "tanh":
-        xc, _u, du, s, sm = _gelu_tanh_parts(x)
-        return s + 2 * xc * s * sm * du
-    xc = np.clip(x, -_PHI_SAT, _PHI_SAT)
-    return _Phi(x) + xc * _phi(x)
-
-
-def _gelu_second(x: Array, p: Params) -> Array:
-    if p["approximate"] == "tanh":
-        xc, u, du, s, sm = _gelu_tanh_parts(x)
-        d2u = 6 * _SQRT_2_OVER_PI * _GELU_C * xc
-        ss = s * sm
-        return 4 * ss * du + 2 * xc * ss * (-2 * np.tanh(u) * du * du + d2u)
-    xc = np.clip(x, -_PHI_SAT, _PHI_SAT)
-    return _phi(x) * (2 - xc * xc)
-
-
-def _silu_forward(x: Array, p: Params) -> Array:
-    return np.maximum(x, -_SAT) * _sigmoid_value(x)
-
-
-def _silu_derivative(x: Array, p: Params) -> Array:
-    """σ(x) + x σ'(x), both from one e = e^{-|x|} (σ' = e/(1+e)²)."""
-    xc = np.clip(x, -_SAT, _SAT)
-    e = np.exp(-np.abs(x))
-    d = 1 + e
-    tail = e / d  # σ(-|x|)
-    s = np.where(x >= 0, 1 - tail, tail)
-    return s + xc * (tail / d)
-
-
-def _silu_second(x: Array, p: Params) -> Array:
-    xc = np.clip(x, -_SAT, _SAT)
-    ss = _sigmoid(x) * _sigmoid(-x)
-    # 1 - 2σ(x) = -tanh(x/2)
-    return ss * (2 - xc * np.tanh(0.5 * xc))
-
-
-def _mish_parts(x: Array) -> tuple[Array, Array]:
-    """tanh(softplus(x)) and sech²(softplus(x)) from e^x without overflow.
-
-    With w = 1+e^x: tanh = (w²-1)/(w²+1), sech² = 4w²/(w²+1)². For x > 0 both
-    are rewritten in n = e^{-x} so nothing overflows and nothing cancels.
-    """
-    e = np.exp(np.minimum(x, 0))
-    n = np.exp(-np.maximum(x, 0))
-    pos = x > 0
-    # x <= 0: w² - 1 = e(e+2)
-    ee = e * (e + 2)
-    t_neg = ee / (ee + 2)
-    w2 = (1 + e) * (1 + e)
-    q_neg = 4 * w2 / ((w2 + 1) * (w2 + 1))
-    # x > 0: divide through by e^{2x}; w² e^{-2x} = (1+n)², 1 e^{-2x} = n²
-    a = (1 + n) * (1 + n)
-    nn = n * n
-    t_pos = (a - nn) / (a + nn)
-    q_pos = 4 * a * nn / ((a + nn) * (a + nn))
-    return np.where(pos, t_pos, t_neg), np.where(pos, q_pos, q_neg)
-
-
-def _mish_forward(x: Array, p: Params) -> Array:
-    # tanh damps the rounding of softplus (its condition number is <= 1): a few ulps, 3 passes
-    return np.maximum(x, -_SAT) * np.tanh(_softplus(x))
-
-
-def _mish_derivative(x: Array, p: Params) -> Array:
-    t, q = _mish_parts(x)
-    xc = np.clip(x, -_SAT, _SAT)
-    return t + xc * q * _sigmoid(x)
-
-
-def _mish_second(x: Array, p: Params) -> Array:
-    t, q = _mish_parts(x)
-    xc = np.clip(x, -_SAT, _SAT)
-    s, sm = _sigmoid(x), _sigmoid(-x)
-    return q * s * (2 + xc * (sm - 2 * t * s))
-
-
-def _softplus_z(x: Array, p: Params) -> tuple[Array, Array]:
-    """(z, above): z = βx clipped so βx cannot overflow, and PyTorch's switch βx > threshold.
-
-    Below the switch, z is clipped at -1e4 where e^z is already 0 in every dtype.
-    """
-    b, thr = p["beta"], p["threshold"]
-    fmax = float(np.finfo(x.dtype).max)
-    big = 0.5 * fmax / max(b, 1.0)  # half, so rounding of β·big cannot reach inf
-    above = b * np.clip(x, -big, big) > thr
-    z = b * np.clip(x, -1e4 / b if b > 1e-300 else -fmax, min(thr / b, big))
-    return z, above
-
-
-def _softplus_forward(x: Array, p: Params) -> Array:
-    z, above = _softplus_z(x, p)
-    return np.where(above, x, _softplus(z) / p["beta"])
-
-
-def _softplus_derivative(x: Array, p: Params) -> Array:
-    z, above = _softplus_z(x, p)
-    return np.where(above, 1, _sigmoid(z)).astype(x.dtype)
-
-
-def _softplus_second(x: Array, p: Params) -> Array:
-    z, above = _softplus_z(x, p)
-    return np.where(above, 0, p["beta"] * _sigmoid(z) * _sigmoid(-z)).astype(x.dtype)
-
-
-def _softplus_dbeta(x: Array, p: Params) -> Array:
-    """d/dβ [softplus(βx)/β] = (z σ(z) - softplus(z))/β², z = βx, arranged to avoid cancellation."""
-    b = p["beta"]
-    z, above = _softplus_z(x, p)
-    e = np.log1p(np.exp(-np.abs(z)))
-    # z > 0: zσ(z) - z - log1p(e^{-z}) = -zσ(-z) - log1p(e^{-z}); z <= 0: zσ(z) - log1p(e^z)
-    body = np.where(z > 0, -z * _sigmoid(-z) - e, z * _sigmoid(z) - e)
-    return np.where(above, 0, body / (b * b)).astype(x.dtype)
-
-
-def _softplus_kinks(p: Params) -> list[Kink]:
-    b, thr = p["beta"], p["threshold"]
-    t = np.float64(thr)
-    left = float(_sigmoid(t))
-    # f(x+) - f(x-) at x = thr/β: identity minus softplus, = -log1p(e^{-thr})/β
-    jump = float(-np.log1p(np.exp(-abs(t))) / b) if thr > 0 else float((thr - _softplus(t)) / b)
-    return [Kink(thr / b, left, 1.0, left, order=1, jump=jump)]
-
-
-def _hardswish_forward(x: Array, p: Params) -> Array:
-    # inside (-3, 3) only: x·(x+3)/6 on the clipped x never meets -inf·0 or overflow
-    xc = np.clip(x, -3, 3)
-    return np.where(x >= 3, x, xc * (xc + 3) / 6)
-
-
-def _hardswish_derivative(x: Array, p: Params) -> Array:
-    # PyTorch 2.13 takes the outer branch at both kinks: 0 at -3, 1 at +3
-    return np.where(x >= 3, 1, np.where(x > -3, x / 3 + 0.5, 0)).astype(x.dtype)
-
-
-def _softsign_forward(x: Array, p: Params) -> Array:
-    fmax = np.finfo(x.dtype).max
-    xc = np.clip(x, -fmax, fmax)
-    return xc / (1 + np.abs(xc))
-
-
-def _softsign_derivative(x: Array, p: Params) -> Array:
-    r = 1 / (1 + np.abs(x))
-    return r * r
-
-
-def _softsign_second(x: Array, p: Params) -> Array:
-    r = 1 / (1 + np.abs(x))
-    return -2 * np.sign(x) * r * r * r
-
-
-def _sigmoid_derivative(x: Array, p: Params) -> Array:
-    """σ'(x) = σ(x)σ(-x) = e/(1+e)², e = e^{-|x|}: symmetric, so one exp serves both signs."""
-    e = np.exp(-np.abs(x))
-    d = 1 + e
-    return e / (d * d)
-
-
-def _sigmoid_second(x: Array, p: Params) -> Array:
-    return -_sigmoid_derivative(x, p) * np.tanh(0.5 * x)
-
-
-def _hardtanh_check(p: Params) -> str | None:
-    if p["min_val"] >= p["max_val"]:
-        return (
-            f"hardtanh: min_val must be less than max_val, "
-            f"got min_val={_fmt(p['min_val'])}, max_val={_fmt(p['max_val'])}"
-        )
-    return None
-
-
-def _rrelu_check(p: Params) -> str | None:
-    if p["lower"] > p["upper"]:
-        return (
-            f"rrelu: lower must be <= upper, got lower={_fmt(p['lower'])}, upper={_fmt(p['upper'])}"
-        )
-    return None
-
-
 _SLOPE = "slope for x < 0"
-_PIECEWISE_LINEAR_SECOND = _zeros
 
-_ENTRIES: list[Entry] = [
+# ---------------------------------------------------------------------------
+# The entries, in catalog order: each block is everything about one activation
+# ---------------------------------------------------------------------------
+
+register(
     Entry(
         name="relu",
         title="ReLU",
@@ -503,8 +306,13 @@ _ENTRIES: list[Entry] = [
         forward=lambda x, p: np.maximum(x, 0),
         derivative=lambda x, p: _step(x > 0, x),
         second_derivative=lambda x, p: _zeros(x),
+        reference=lambda mp, x, p: max(mp.mpf(0), x),
+        color="#1f77b4",
         kinks=lambda p: _leaky_kinks(0.0),
-    ),
+    )
+)
+
+register(
     Entry(
         name="leaky_relu",
         title="LeakyReLU",
@@ -515,10 +323,15 @@ _ENTRIES: list[Entry] = [
         forward=lambda x, p: _leaky_forward(x, p["negative_slope"]),
         derivative=lambda x, p: _leaky_derivative(x, p["negative_slope"]),
         second_derivative=lambda x, p: _zeros(x),
+        reference=lambda mp, x, p: x if x > 0 else mp.mpf(p["negative_slope"]) * x,
+        color="#ff7f0e",
         param_derivatives={"negative_slope": lambda x, p: _min0(x)},
         kinks=lambda p: _leaky_kinks(p["negative_slope"]),
         note="a = negative_slope. Writing it as max(a x, x) is right only for a <= 1.",
-    ),
+    )
+)
+
+register(
     Entry(
         name="prelu",
         title="PReLU",
@@ -529,10 +342,35 @@ _ENTRIES: list[Entry] = [
         forward=lambda x, p: _leaky_forward(x, p["weight"]),
         derivative=lambda x, p: _leaky_derivative(x, p["weight"]),
         second_derivative=lambda x, p: _zeros(x),
+        reference=lambda mp, x, p: x if x > 0 else mp.mpf(p["weight"]) * x,
+        color="#2ca02c",
         param_derivatives={"weight": lambda x, p: _min0(x)},
         kinks=lambda p: _leaky_kinks(p["weight"]),
         note="One shared weight (PyTorch's num_parameters=1); dy/dw = min(x, 0).",
-    ),
+    )
+)
+
+
+def _rrelu_slope(p: Params) -> float:
+    return 0.5 * (p["lower"] + p["upper"])
+
+
+def _rrelu_train(x: Array, p: Params, rng: np.random.Generator) -> tuple[Array, Array]:
+    """PyTorch's training mode: one slope r ~ U(lower, upper) per element with x < 0."""
+    r = rng.uniform(p["lower"], p["upper"], size=x.shape).astype(x.dtype)
+    slope = np.where(x >= 0, 1, r).astype(x.dtype)
+    return x * slope, slope
+
+
+def _rrelu_check(p: Params) -> str | None:
+    if p["lower"] > p["upper"]:
+        return (
+            f"rrelu: lower must be <= upper, got lower={_fmt(p['lower'])}, upper={_fmt(p['upper'])}"
+        )
+    return None
+
+
+register(
     Entry(
         name="rrelu",
         title="RReLU",
@@ -546,6 +384,10 @@ _ENTRIES: list[Entry] = [
         forward=lambda x, p: _leaky_forward(x, _rrelu_slope(p)),
         derivative=lambda x, p: _leaky_derivative(x, _rrelu_slope(p)),
         second_derivative=lambda x, p: _zeros(x),
+        reference=lambda mp, x, p: (
+            x if x >= 0 else (mp.mpf(p["lower"]) + mp.mpf(p["upper"])) / 2 * x
+        ),
+        color="#d62728",
         param_derivatives={
             "lower": lambda x, p: 0.5 * _min0(x),
             "upper": lambda x, p: 0.5 * _min0(x),
@@ -556,8 +398,11 @@ _ENTRIES: list[Entry] = [
             "Evaluation mode (deterministic): slope (l+u)/2. Training mode samples "
             "r ~ U(l, u) per element; see Activation.train_forward."
         ),
-        stochastic=True,
-    ),
+        train=_rrelu_train,
+    )
+)
+
+register(
     Entry(
         name="elu",
         title="ELU",
@@ -572,12 +417,31 @@ _ENTRIES: list[Entry] = [
         second_derivative=lambda x, p: np.where(
             x > 0, 0, p["alpha"] * np.exp(np.minimum(x, 0))
         ).astype(x.dtype),
+        reference=lambda mp, x, p: x if x > 0 else mp.mpf(p["alpha"]) * mp.expm1(x),
+        color="#9467bd",
         param_derivatives={"alpha": lambda x, p: np.where(x > 0, 0, _elu_neg(x)).astype(x.dtype)},
         kinks=lambda p: [
-            Kink(0.0, p["alpha"], 1.0, p["alpha"]),
-            Kink(0.0, p["alpha"], 0.0, p["alpha"], order=2),
+            Kink(0.0, p["alpha"], 1.0, Convention.LEFT),
+            Kink(0.0, p["alpha"], 0.0, Convention.LEFT, order=2),
         ],
-    ),
+    )
+)
+
+# PyTorch's SELU constants (torch/nn/functional.py docs, the SELU paper), as text so
+# that the mpmath reference reads them at full precision
+_SELU_ALPHA_TEXT = "1.6732632423543772848170429916717"
+_SELU_SCALE_TEXT = "1.0507009873554804934193349852946"
+_SELU_ALPHA = float(_SELU_ALPHA_TEXT)
+_SELU_SCALE = float(_SELU_SCALE_TEXT)
+_SELU_LEFT = _SELU_SCALE * _SELU_ALPHA
+
+
+def _selu_reference(mp: Any, x: Any, p: Params) -> Any:
+    alpha, scale = mp.mpf(_SELU_ALPHA_TEXT), mp.mpf(_SELU_SCALE_TEXT)
+    return scale * (x if x > 0 else alpha * mp.expm1(x))
+
+
+register(
     Entry(
         name="selu",
         title="SELU",
@@ -586,16 +450,49 @@ _ENTRIES: list[Entry] = [
         derivative_formula=r"\lambda\ \mathrm{if}\ x>0\ \mathrm{else}\ \lambda\alpha e^{x}",
         forward=lambda x, p: _scaled(_SELU_SCALE, np.where(x > 0, x, _SELU_ALPHA * _elu_neg(x))),
         derivative=lambda x, p: np.where(
-            x > 0, _SELU_SCALE, (_SELU_SCALE * _SELU_ALPHA) * np.exp(np.minimum(x, 0))
+            x > 0, _SELU_SCALE, _SELU_LEFT * np.exp(np.minimum(x, 0))
         ).astype(x.dtype),
         second_derivative=lambda x, p: np.where(
-            x > 0, 0, (_SELU_SCALE * _SELU_ALPHA) * np.exp(np.minimum(x, 0))
+            x > 0, 0, _SELU_LEFT * np.exp(np.minimum(x, 0))
         ).astype(x.dtype),
-        kinks=lambda p: [
-            Kink(0.0, _SELU_SCALE * _SELU_ALPHA, _SELU_SCALE, _SELU_SCALE * _SELU_ALPHA)
-        ],
+        reference=_selu_reference,
+        color="#8c564b",
+        kinks=lambda p: [Kink(0.0, _SELU_LEFT, _SELU_SCALE, Convention.LEFT)],
         note="λ = 1.0507009873554805, α = 1.6732632423543772 (fixed, from the SELU paper).",
-    ),
+    )
+)
+
+
+def _celu_t(x: Array, a: float) -> Array:
+    """min(x, 0)/alpha, clipped at -800 first so a tiny alpha cannot overflow the division."""
+    return np.maximum(np.minimum(x, 0), -SAT * a) / a
+
+
+def _celu_forward(x: Array, p: Params) -> Array:
+    a = p["alpha"]
+    return np.where(x > 0, x, a * np.expm1(_celu_t(x, a)))
+
+
+def _expm1_minus_texp(t: Array) -> Array:
+    """expm1(t) - t·e^t for t <= 0, without the cancellation near 0.
+
+    Near 0 both terms are ≈ t and the difference is -t²/2 - t³/3 - ..., so a
+    Taylor series sum_{n>=2} (1-n) t^n / n! is used for |t| < 0.5.
+    """
+    tc = np.maximum(t, -SAT)
+    direct = np.expm1(tc) - tc * np.exp(tc)
+    small = np.abs(tc) < 0.5
+    term = np.ones_like(tc)
+    series = np.zeros_like(tc)
+    ts = np.where(small, tc, 0)
+    for n in range(1, 20):
+        term = term * ts / n
+        if n >= 2:
+            series = series + (1 - n) * term
+    return np.where(small, series, direct)
+
+
+register(
     Entry(
         name="celu",
         title="CELU",
@@ -608,18 +505,77 @@ _ENTRIES: list[Entry] = [
         second_derivative=lambda x, p: np.where(
             x > 0, 0, np.exp(_celu_t(x, p["alpha"])) / p["alpha"]
         ).astype(x.dtype),
+        reference=lambda mp, x, p: (
+            x if x > 0 else mp.mpf(p["alpha"]) * mp.expm1(x / mp.mpf(p["alpha"]))
+        ),
+        color="#e377c2",
         param_derivatives={
             "alpha": lambda x, p: np.where(
                 x > 0, 0, _expm1_minus_texp(_celu_t(x, p["alpha"]))
             ).astype(x.dtype)
         },
-        kinks=lambda p: [Kink(0.0, 1 / p["alpha"], 0.0, 1 / p["alpha"], order=2)],
+        kinks=lambda p: [Kink(0.0, 1 / p["alpha"], 0.0, Convention.LEFT, order=2)],
         note=(
             "C1 at 0 for every alpha, so celu'(0) = 1. PyTorch 2.13 returns "
             "0.999999985 for alpha=0.1 because it rounds 1/alpha to float32; "
             "actcheck returns the exact 1."
         ),
-    ),
+    )
+)
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+# Past 1e4 the tanh form has saturated (σ(2·0.0357·1e12) is exactly 0 or 1) and x³ could
+# overflow float32, so x is clipped there; the erf form needs only SAT
+_GELU_SAT = 1.0e4
+
+
+def _gelu_tanh_parts(x: Array) -> tuple[Array, Array, Array, Array, Array]:
+    """x clipped, u = √(2/π)(x + 0.044715x³), u', σ(2u), σ(-2u)."""
+    xc = np.clip(x, -_GELU_SAT, _GELU_SAT)
+    u = _SQRT_2_OVER_PI * (xc + _GELU_C * xc * xc * xc)
+    du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_C * xc * xc)
+    s, sm = sigmoid(2 * u), sigmoid(-2 * u)
+    return xc, u, du, s, sm
+
+
+def _gelu_forward(x: Array, p: Params) -> Array:
+    if p["approximate"] == "tanh":
+        xc = np.clip(x, -_GELU_SAT, _GELU_SAT)
+        u = _SQRT_2_OVER_PI * (xc + _GELU_C * xc * xc * xc)
+        # 0.5(1+tanh u) = σ(2u): no cancellation in the left tail
+        return np.maximum(x, -_GELU_SAT) * sigmoid(2 * u)
+    # Φ(-800) is 0 in every dtype; clipping keeps -inf·0 from making NaN
+    return np.maximum(x, -SAT) * normal_cdf(x)
+
+
+def _gelu_derivative(x: Array, p: Params) -> Array:
+    if p["approximate"] == "tanh":
+        xc, _u, du, s, sm = _gelu_tanh_parts(x)
+        return s + 2 * xc * s * sm * du
+    xc = np.clip(x, -PDF_SAT, PDF_SAT)
+    return normal_cdf(x) + xc * normal_pdf(x)
+
+
+def _gelu_second(x: Array, p: Params) -> Array:
+    if p["approximate"] == "tanh":
+        xc, u, du, s, sm = _gelu_tanh_parts(x)
+        d2u = 6 * _SQRT_2_OVER_PI * _GELU_C * xc
+        ss = s * sm
+        return 4 * ss * du + 2 * xc * ss * (-2 * np.tanh(u) * du * du + d2u)
+    xc = np.clip(x, -PDF_SAT, PDF_SAT)
+    return normal_pdf(x) * (2 - xc * xc)
+
+
+def _gelu_reference(mp: Any, x: Any, p: Params) -> Any:
+    if p["approximate"] == "tanh":
+        u = mp.sqrt(2 / mp.pi) * (x + mp.mpf("0.044715") * x**3)
+        # 0.5(1+tanh u) == 1/(1+e^{-2u}) exactly; this form needs no extra digits in the tail
+        return x / (1 + mp.exp(-2 * u))
+    return x * mp.ncdf(x)
+
+
+register(
     Entry(
         name="gelu",
         title="GELU",
@@ -646,18 +602,88 @@ _ENTRIES: list[Entry] = [
         forward=_gelu_forward,
         derivative=_gelu_derivative,
         second_derivative=_gelu_second,
-    ),
+        reference=_gelu_reference,
+        color="#7f7f7f",
+    )
+)
+
+
+def _silu_derivative(x: Array, p: Params) -> Array:
+    """σ(x) + x σ'(x), both from one e = e^{-|x|} (σ' = e/(1+e)²)."""
+    xc = np.clip(x, -SAT, SAT)
+    e = np.exp(-np.abs(x))
+    d = 1 + e
+    tail = e / d  # σ(-|x|)
+    s = np.where(x >= 0, 1 - tail, tail)
+    return s + xc * (tail / d)
+
+
+def _silu_second(x: Array, p: Params) -> Array:
+    xc = np.clip(x, -SAT, SAT)
+    ss = sigmoid(x) * sigmoid(-x)
+    # 1 - 2σ(x) = -tanh(x/2)
+    return ss * (2 - xc * np.tanh(0.5 * xc))
+
+
+register(
     Entry(
         name="silu",
         title="SiLU",
         pytorch="torch.nn.functional.silu",
         formula=r"x\,\sigma(x)",
         derivative_formula=r"\sigma(x)\,(1+x(1-\sigma(x)))",
-        forward=_silu_forward,
+        forward=lambda x, p: np.maximum(x, -SAT) * sigmoid_fused(x),
         derivative=_silu_derivative,
         second_derivative=_silu_second,
+        reference=lambda mp, x, p: x / (1 + mp.exp(-x)),
+        color="#bcbd22",
         note="Also called swish (with beta = 1).",
-    ),
+        aliases=("swish",),
+    )
+)
+
+
+def _mish_parts(x: Array) -> tuple[Array, Array]:
+    """tanh(softplus(x)) and sech²(softplus(x)) from e^x without overflow.
+
+    With w = 1+e^x: tanh = (w²-1)/(w²+1), sech² = 4w²/(w²+1)². For x > 0 both
+    are rewritten in n = e^{-x} so nothing overflows and nothing cancels.
+    """
+    e = np.exp(np.minimum(x, 0))
+    n = np.exp(-np.maximum(x, 0))
+    pos = x > 0
+    # x <= 0: w² - 1 = e(e+2)
+    ee = e * (e + 2)
+    t_neg = ee / (ee + 2)
+    w2 = (1 + e) * (1 + e)
+    q_neg = 4 * w2 / ((w2 + 1) * (w2 + 1))
+    # x > 0: divide through by e^{2x}; w² e^{-2x} = (1+n)², 1 e^{-2x} = n²
+    a = (1 + n) * (1 + n)
+    nn = n * n
+    t_pos = (a - nn) / (a + nn)
+    q_pos = 4 * a * nn / ((a + nn) * (a + nn))
+    return np.where(pos, t_pos, t_neg), np.where(pos, q_pos, q_neg)
+
+
+def _mish_forward(x: Array, p: Params) -> Array:
+    # tanh damps the rounding of softplus (its condition number is <= 1): a few ulps, 3 passes
+    return np.maximum(x, -SAT) * np.tanh(softplus(x))
+
+
+def _mish_derivative(x: Array, p: Params) -> Array:
+    t, q = _mish_parts(x)
+    xc = np.clip(x, -SAT, SAT)
+    return t + xc * q * sigmoid(x)
+
+
+def _mish_second(x: Array, p: Params) -> Array:
+    t, q = _mish_parts(x)
+    xc = np.clip(x, -SAT, SAT)
+    s, sm = sigmoid(x), sigmoid(-x)
+    return q * s * (2 + xc * (sm - 2 * t * s))
+
+
+register(
     Entry(
         name="mish",
         title="Mish",
@@ -667,7 +693,65 @@ _ENTRIES: list[Entry] = [
         forward=_mish_forward,
         derivative=_mish_derivative,
         second_derivative=_mish_second,
-    ),
+        reference=lambda mp, x, p: x * mp.tanh(mp.log1p(mp.exp(x))),
+        color="#17becf",
+    )
+)
+
+
+def _softplus_z(x: Array, p: Params) -> tuple[Array, Array]:
+    """(z, above): z = βx clipped so βx cannot overflow, and PyTorch's switch βx > threshold.
+
+    Below the switch, z is clipped at -1e4 where e^z is already 0 in every dtype.
+    """
+    b, thr = p["beta"], p["threshold"]
+    fmax = float(np.finfo(x.dtype).max)
+    big = 0.5 * fmax / max(b, 1.0)  # half, so rounding of β·big cannot reach inf
+    above = b * np.clip(x, -big, big) > thr
+    z = b * np.clip(x, -1e4 / b if b > 1e-300 else -fmax, min(thr / b, big))
+    return z, above
+
+
+def _softplus_forward(x: Array, p: Params) -> Array:
+    z, above = _softplus_z(x, p)
+    return np.where(above, x, softplus(z) / p["beta"])
+
+
+def _softplus_derivative(x: Array, p: Params) -> Array:
+    z, above = _softplus_z(x, p)
+    return np.where(above, 1, sigmoid(z)).astype(x.dtype)
+
+
+def _softplus_second(x: Array, p: Params) -> Array:
+    z, above = _softplus_z(x, p)
+    return np.where(above, 0, p["beta"] * sigmoid(z) * sigmoid(-z)).astype(x.dtype)
+
+
+def _softplus_dbeta(x: Array, p: Params) -> Array:
+    """d/dβ [softplus(βx)/β] = (z σ(z) - softplus(z))/β², z = βx, arranged to avoid cancellation."""
+    b = p["beta"]
+    z, above = _softplus_z(x, p)
+    e = np.log1p(np.exp(-np.abs(z)))
+    # z > 0: zσ(z) - z - log1p(e^{-z}) = -zσ(-z) - log1p(e^{-z}); z <= 0: zσ(z) - log1p(e^z)
+    body = np.where(z > 0, -z * sigmoid(-z) - e, z * sigmoid(z) - e)
+    return np.where(above, 0, body / (b * b)).astype(x.dtype)
+
+
+def _softplus_kinks(p: Params) -> list[Kink]:
+    b, thr = p["beta"], p["threshold"]
+    t = np.float64(thr)
+    left = float(sigmoid(t))
+    # f(x+) - f(x-) at x = thr/β: identity minus softplus, = -log1p(e^{-thr})/β
+    jump = float(-np.log1p(np.exp(-abs(t))) / b) if thr > 0 else float((thr - softplus(t)) / b)
+    return [Kink(thr / b, left, 1.0, Convention.LEFT, jump=jump)]
+
+
+def _softplus_reference(mp: Any, x: Any, p: Params) -> Any:
+    b, t = mp.mpf(p["beta"]), mp.mpf(p["threshold"])
+    return x if b * x > t else mp.log1p(mp.exp(b * x)) / b
+
+
+register(
     Entry(
         name="softplus",
         title="Softplus",
@@ -686,6 +770,8 @@ _ENTRIES: list[Entry] = [
         forward=_softplus_forward,
         derivative=_softplus_derivative,
         second_derivative=_softplus_second,
+        reference=_softplus_reference,
+        color="#393b79",
         param_derivatives={"beta": _softplus_dbeta},
         kinks=_softplus_kinks,
         note=(
@@ -693,7 +779,10 @@ _ENTRIES: list[Entry] = [
             "function jumps by -log1p(e^-threshold)/beta (-2.06e-9 at the default) "
             "and the derivative from σ(threshold) to 1 at x = threshold/beta."
         ),
-    ),
+    )
+)
+
+register(
     Entry(
         name="relu6",
         title="ReLU6",
@@ -703,8 +792,26 @@ _ENTRIES: list[Entry] = [
         forward=lambda x, p: np.clip(x, 0, 6),
         derivative=lambda x, p: _step((x > 0) & (x < 6), x),
         second_derivative=lambda x, p: _zeros(x),
-        kinks=lambda p: [Kink(0.0, 0.0, 1.0, 0.0), Kink(6.0, 1.0, 0.0, 0.0)],
-    ),
+        reference=lambda mp, x, p: _clamp(mp, x, 0, 6),
+        color="#800000",
+        kinks=lambda p: [
+            Kink(0.0, 0.0, 1.0, Convention.LEFT),
+            Kink(6.0, 1.0, 0.0, Convention.RIGHT),
+        ],
+    )
+)
+
+
+def _hardtanh_check(p: Params) -> str | None:
+    if p["min_val"] >= p["max_val"]:
+        return (
+            f"hardtanh: min_val must be less than max_val, "
+            f"got min_val={_fmt(p['min_val'])}, max_val={_fmt(p['max_val'])}"
+        )
+    return None
+
+
+register(
     Entry(
         name="hardtanh",
         title="Hardtanh",
@@ -718,17 +825,34 @@ _ENTRIES: list[Entry] = [
         forward=lambda x, p: np.clip(x, p["min_val"], p["max_val"]),
         derivative=lambda x, p: _step((x > p["min_val"]) & (x < p["max_val"]), x),
         second_derivative=lambda x, p: _zeros(x),
+        reference=lambda mp, x, p: _clamp(mp, x, p["min_val"], p["max_val"]),
+        color="#637939",
         param_derivatives={
             "min_val": lambda x, p: _step(x <= p["min_val"], x),
             "max_val": lambda x, p: _step(x >= p["max_val"], x),
         },
         kinks=lambda p: [
-            Kink(p["min_val"], 0.0, 1.0, 0.0),
-            Kink(p["max_val"], 1.0, 0.0, 0.0),
+            Kink(p["min_val"], 0.0, 1.0, Convention.LEFT),
+            Kink(p["max_val"], 1.0, 0.0, Convention.RIGHT),
         ],
         validate=_hardtanh_check,
         note="At a clamp, dy/dx = 0 and the clamp's own parameter takes the gradient 1.",
-    ),
+    )
+)
+
+
+def _hardswish_forward(x: Array, p: Params) -> Array:
+    # inside (-3, 3) only: x·(x+3)/6 on the clipped x never meets -inf·0 or overflow
+    xc = np.clip(x, -3, 3)
+    return np.where(x >= 3, x, xc * (xc + 3) / 6)
+
+
+def _hardswish_derivative(x: Array, p: Params) -> Array:
+    # PyTorch 2.13 takes the outer branch at both kinks: 0 at -3, 1 at +3
+    return np.where(x >= 3, 1, np.where(x > -3, x / 3 + 0.5, 0)).astype(x.dtype)
+
+
+register(
     Entry(
         name="hardswish",
         title="Hardswish",
@@ -738,8 +862,16 @@ _ENTRIES: list[Entry] = [
         forward=_hardswish_forward,
         derivative=_hardswish_derivative,
         second_derivative=lambda x, p: np.where((x > -3) & (x < 3), 1 / 3, 0).astype(x.dtype),
-        kinks=lambda p: [Kink(-3.0, 0.0, -0.5, 0.0), Kink(3.0, 1.5, 1.0, 1.0)],
-    ),
+        reference=lambda mp, x, p: x * _clamp(mp, x + 3, 0, 6) / 6,
+        color="#a6761d",
+        kinks=lambda p: [
+            Kink(-3.0, 0.0, -0.5, Convention.LEFT),
+            Kink(3.0, 1.5, 1.0, Convention.RIGHT),
+        ],
+    )
+)
+
+register(
     Entry(
         name="hardsigmoid",
         title="Hardsigmoid",
@@ -749,8 +881,33 @@ _ENTRIES: list[Entry] = [
         forward=lambda x, p: np.clip(x + 3, 0, 6) / 6,
         derivative=lambda x, p: np.where((x > -3) & (x < 3), 1 / 6, 0).astype(x.dtype),
         second_derivative=lambda x, p: _zeros(x),
-        kinks=lambda p: [Kink(-3.0, 0.0, 1 / 6, 0.0), Kink(3.0, 1 / 6, 0.0, 0.0)],
-    ),
+        reference=lambda mp, x, p: _clamp(mp, x + 3, 0, 6) / 6,
+        color="#1b9e77",
+        kinks=lambda p: [
+            Kink(-3.0, 0.0, 1 / 6, Convention.LEFT),
+            Kink(3.0, 1 / 6, 0.0, Convention.RIGHT),
+        ],
+    )
+)
+
+
+def _softsign_forward(x: Array, p: Params) -> Array:
+    fmax = np.finfo(x.dtype).max
+    xc = np.clip(x, -fmax, fmax)
+    return xc / (1 + np.abs(xc))
+
+
+def _softsign_derivative(x: Array, p: Params) -> Array:
+    r = 1 / (1 + np.abs(x))
+    return r * r
+
+
+def _softsign_second(x: Array, p: Params) -> Array:
+    r = 1 / (1 + np.abs(x))
+    return -2 * np.sign(x) * r * r * r
+
+
+register(
     Entry(
         name="softsign",
         title="Softsign",
@@ -760,18 +917,37 @@ _ENTRIES: list[Entry] = [
         forward=_softsign_forward,
         derivative=_softsign_derivative,
         second_derivative=_softsign_second,
-        kinks=lambda p: [Kink(0.0, 2.0, -2.0, 0.0, order=2)],
-    ),
+        reference=lambda mp, x, p: x / (1 + abs(x)),
+        color="#7b4173",
+        kinks=lambda p: [Kink(0.0, 2.0, -2.0, Convention.MIDPOINT, order=2)],
+    )
+)
+
+
+def _sigmoid_derivative(x: Array, p: Params) -> Array:
+    """σ'(x) = σ(x)σ(-x) = e/(1+e)², e = e^{-|x|}: symmetric, so one exp serves both signs."""
+    e = np.exp(-np.abs(x))
+    d = 1 + e
+    return e / (d * d)
+
+
+register(
     Entry(
         name="sigmoid",
         title="Sigmoid",
         pytorch="torch.sigmoid",
         formula=r"\sigma(x)=\frac{1}{1+e^{-x}}",
         derivative_formula=r"\sigma(x)\,(1-\sigma(x))",
-        forward=lambda x, p: _sigmoid_value(x),
+        forward=lambda x, p: sigmoid_fused(x),
         derivative=_sigmoid_derivative,
-        second_derivative=_sigmoid_second,
-    ),
+        # σ'' = σ'·(1 - 2σ) = -σ'·tanh(x/2)
+        second_derivative=lambda x, p: -_sigmoid_derivative(x, p) * np.tanh(0.5 * x),
+        reference=lambda mp, x, p: 1 / (1 + mp.exp(-x)),
+        color="#66c2a5",
+    )
+)
+
+register(
     Entry(
         name="tanh",
         title="Tanh",
@@ -779,15 +955,13 @@ _ENTRIES: list[Entry] = [
         formula=r"\tanh(x)",
         derivative_formula=r"1-\tanh^2(x)",
         forward=lambda x, p: np.tanh(x),
-        derivative=lambda x, p: _sech2(x),
-        second_derivative=lambda x, p: -2 * np.tanh(x) * _sech2(x),
+        derivative=lambda x, p: sech2(x),
+        second_derivative=lambda x, p: -2 * np.tanh(x) * sech2(x),
+        reference=lambda mp, x, p: mp.tanh(x),
+        color="#f0027f",
         note="1 - tanh² is computed as sech², which keeps its tail for |x| > 19.",
-    ),
-]
-
-CATALOG: dict[str, Entry] = {e.name: e for e in _ENTRIES}
-
-_ALIASES: dict[str, str] = {e.title.lower(): e.name for e in _ENTRIES} | {"swish": "silu"}
+    )
+)
 
 
 # ---------------------------------------------------------------------------
@@ -852,6 +1026,27 @@ class Activation:
         return self.name + ":" + ",".join(f"{k}={_fmt(v)}" for k, v in changed.items())
 
     @property
+    def color(self) -> str:
+        """The colour of this activation in every figure, as ``#rrggbb``."""
+        return color_of(self.name)
+
+    @property
+    def stochastic(self) -> bool:
+        """True where training mode draws randomness (RReLU): see ``train_forward``."""
+        return self.entry.train is not None
+
+    @property
+    def learnable_params(self) -> tuple[str, ...]:
+        """Parameters a network learns (PReLU's weight), in catalog order."""
+        return tuple(prm.name for prm in self.entry.params if prm.learnable)
+
+    @property
+    def differentiable_params(self) -> tuple[str, ...]:
+        """Parameters with a derivative (``param_derivatives``), in catalog order."""
+        has = self.entry.param_derivatives
+        return tuple(p.name for p in self.entry.params if p.differentiable and p.name in has)
+
+    @property
     def formula(self) -> str:
         """y = f(x) as LaTeX-style text (matplotlib mathtext can draw it)."""
         f = self.entry.formula
@@ -909,36 +1104,41 @@ class Activation:
         """dy/dθ for every differentiable parameter θ, elementwise."""
         return {k: self._apply(fn, x) for k, fn in self.entry.param_derivatives.items()}
 
+    def raw(self, **params: Any) -> RawActivation:
+        """The entry's own functions with these parameters bound, for hot loops.
+
+        No dtype conversion and no NaN guard, and ``params`` (overriding this
+        activation's) are not validated: a parameter may be an array that
+        broadcasts against x, such as one learned PReLU slope per seed.
+        """
+        return RawActivation(self.entry, {**self.params, **params})
+
     def train_forward(self, x: Any, rng: np.random.Generator) -> tuple[Array, Array]:
         """Training-mode forward: (y, dy/dx) with fresh randomness where the function has any.
 
-        RReLU samples one slope r ~ U(lower, upper) per element with x < 0
-        (PyTorch's training mode); every other entry is deterministic and returns
+        The entry's ``train`` draws it (RReLU: one slope per element, as PyTorch's
+        training mode); every other entry is deterministic and returns
         (forward(x), derivative(x)).
         """
-        if not self.entry.stochastic:
+        if self.entry.train is None:
             return self.forward(x), self.derivative(x)
-        a = _as_array(x)
-        r = rng.uniform(self.params["lower"], self.params["upper"], size=a.shape).astype(a.dtype)
-        slope = np.where(a >= 0, 1, r).astype(a.dtype)
-        return a * slope, slope
+        return self.entry.train(_as_array(x), self.params, rng)
 
     # -- structure ------------------------------------------------------------
     @property
     def kinks(self) -> tuple[Kink, ...]:
         """Kinks for the current parameters (a kink whose sides agree is no kink)."""
-        first = [
-            k
-            for k in self.entry.kinks(self.params)
-            if k.order == 1 and (k.left != k.right or k.jump)
-        ]
-        at = {k.x for k in first}
-        second = [
-            k
-            for k in self.entry.kinks(self.params)
-            if k.order == 2 and k.left != k.right and k.x not in at
-        ]
-        return tuple(sorted(first + second, key=lambda k: (k.x, k.order)))
+        return _shown_kinks(self.entry.kinks(self.params))
+
+    @property
+    def declared_kinks(self) -> tuple[Kink, ...]:
+        """``kinks``, plus the order-2 kinks that sit where an order-1 kink already is.
+
+        (ELU's f'' jumps at 0 too, which ``kinks`` folds into the order-1 kink there.)
+        """
+        declared = self.entry.kinks(self.params)
+        shown = _shown_kinks(declared)
+        return shown + tuple(k for k in declared if _is_kink(k) and k not in shown)
 
     @property
     def smoothness(self) -> float:
@@ -956,7 +1156,7 @@ class Activation:
             return "; ".join(f"C∞ but jumps {k.jump:.3g} at x={_fmt(k.x)}" for k in jumps)
         return f"C{int(s)}"
 
-    def describe(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-ready) about this activation and its parameters."""
         return {
             "name": self.name,
@@ -964,37 +1164,56 @@ class Activation:
             "label": self.label,
             "spec": self.spec,
             "pytorch": self.entry.pytorch,
-            "params": [
-                {
-                    "name": prm.name,
-                    "value": self.params[prm.name],
-                    "default": prm.default,
-                    "range": prm.describe_range(),
-                    "differentiable": prm.differentiable and prm.choices is None,
-                    "learnable": prm.learnable,
-                    "doc": prm.doc,
-                }
-                for prm in self.entry.params
-            ],
+            "params": [prm.to_dict(self.params[prm.name]) for prm in self.entry.params],
             "smoothness": self.smoothness_label,
             "smoothness_order": None if self.smoothness == math.inf else int(self.smoothness),
-            "kinks": [
-                {
-                    "x": k.x,
-                    "order": k.order,
-                    "left": k.left,
-                    "right": k.right,
-                    "value": k.value,
-                    "jump": k.jump,
-                    "convention": k.convention,
-                    "text": k.describe(self.name),
-                }
-                for k in self.kinks
-            ],
+            "kinks": [k.to_dict(self.name) for k in self.kinks],
             "formula": self.formula,
             "derivative_formula": self.derivative_formula,
             "note": self.entry.note,
         }
+
+
+def _is_kink(k: Kink) -> bool:
+    return k.left != k.right or (k.order == 1 and k.jump != 0.0)
+
+
+def _shown_kinks(declared: list[Kink]) -> tuple[Kink, ...]:
+    """Real kinks sorted by x, an order-2 one only where no order-1 kink sits."""
+    first = [k for k in declared if k.order == 1 and _is_kink(k)]
+    at = {k.x for k in first}
+    second = [k for k in declared if k.order == 2 and _is_kink(k) and k.x not in at]
+    return tuple(sorted(first + second, key=lambda k: (k.x, k.order)))
+
+
+@dataclass(frozen=True)
+class RawActivation:
+    """An entry's functions with parameters bound, unwrapped (see ``Activation.raw``)."""
+
+    entry: Entry
+    params: Mapping[str, Any]
+
+    def forward(self, x: Array) -> Array:
+        return self.entry.forward(x, self.params)
+
+    def derivative(self, x: Array) -> Array:
+        return self.entry.derivative(x, self.params)
+
+    def param_derivative(self, name: str, x: Array) -> Array:
+        return self.entry.param_derivatives[name](x, self.params)
+
+
+def color_of(name: str) -> str:
+    """The figure colour of entry ``name``, or a stable one for a name without its own.
+
+    The fallback's hue comes from the name's CRC32, so any number of entries get a colour.
+    """
+    entry = CATALOG.get(name)
+    if entry is not None and entry.color:
+        return entry.color
+    hue = zlib.crc32(name.encode()) / 2**32
+    r, g, b = colorsys.hsv_to_rgb(hue, 0.7, 0.75)
+    return f"#{round(255 * r):02x}{round(255 * g):02x}{round(255 * b):02x}"
 
 
 # ---------------------------------------------------------------------------

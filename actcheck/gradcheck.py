@@ -220,11 +220,7 @@ def _is_slope_jump(act: Activation, k: KinkReport, check: ElementwiseResult) -> 
 
 def _raw_kinks(act: Activation) -> list[Kink]:
     """Every kink of the entry, order 2 ones included even where an order 1 kink sits."""
-    out = list(act.kinks)
-    for k in act.entry.kinks(act.params):
-        if k.order == 2 and k.left != k.right and k not in out:
-            out.append(k)
-    return out
+    return list(act.declared_kinks)
 
 
 # ---------------------------------------------------------------------------
@@ -311,11 +307,7 @@ def _resolve(activation: str | Activation) -> Activation:
 
 def differentiable_params(act: Activation) -> list[str]:
     """Parameters with a derivative in the catalog (``param_derivatives``), in catalog order."""
-    return [
-        p.name
-        for p in act.entry.params
-        if p.differentiable and p.choices is None and p.name in act.entry.param_derivatives
-    ]
+    return list(act.differentiable_params)
 
 
 def _engine_kinks(act: Activation, order: int) -> list[Any]:

@@ -1403,13 +1403,13 @@ class _Run:
 
 def _catalog_derivatives(x: Array) -> list[tuple[str, Array, bool]]:
     """Each catalog activation's derivative (defaults): a backward copied from another layer."""
-    from actcheck.activations import CATALOG, get
+    from actcheck.activations import get, names
 
     out = []
-    for name, entry in CATALOG.items():
-        if entry.stochastic:
-            continue
+    for name in names():
         act = get(name)
+        if act.stochastic:
+            continue
         with np.errstate(all="ignore"):
             d = np.asarray(act.derivative(x), dtype=np.float64)
         out.append((f"backward computes {name}'(x), the derivative of {act.label}", d, True))

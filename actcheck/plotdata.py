@@ -308,7 +308,7 @@ def training_band(act: Activation, x: np.ndarray) -> Band | None:
     With ``lower``/``upper`` parameters the band is exact (the activation with its
     slope pinned to each bound); otherwise it is the envelope of sampled runs.
     """
-    if not act.entry.stochastic:
+    if not act.stochastic:
         return None
     x = np.asarray(x, dtype=float)
     if {"lower", "upper"} <= act.params.keys():

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,23 +23,16 @@ if TYPE_CHECKING:
     from actcheck.gradcheck import GradcheckResult
     from actcheck.plotdata import CurveData
 
-# One colour per catalog entry, used by every actcheck figure, so ReLU is the same
-# blue in the curve grid, the gradcheck plot and the XOR loss chart.
-_PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-    "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#800000",
-    "#637939", "#a6761d", "#1b9e77", "#7b4173", "#66c2a5", "#f0027f",
-)  # fmt: skip
-
 
 def color_for(name: str) -> str:
-    """The colour of activation ``name`` in every actcheck figure (stable across runs)."""
-    from actcheck.activations import names
+    """The colour of activation ``name`` in every actcheck figure (its catalog entry's).
 
-    catalog = names()
-    if name in catalog:
-        return _PALETTE[catalog.index(name) % len(_PALETTE)]
-    return _PALETTE[zlib.crc32(name.encode()) % len(_PALETTE)]
+    One colour per entry, so ReLU is the same blue in the curve grid, the gradcheck
+    plot and the XOR loss chart.
+    """
+    from actcheck.activations import color_of
+
+    return color_of(name)
 
 
 # ---------------------------------------------------------------------------
@@ -347,7 +339,7 @@ def _key_handles(spec: PlotSpec, theme: Theme, acts: Sequence[Activation]) -> li
     if 0 in spec.orders:
         handles.append(Line2D([], [], color=fg, lw=0.9, ls=(0, (3, 3)), alpha=0.7,
                               label="limit as x → ±∞"))  # fmt: skip
-        if any(a.entry.stochastic for a in acts):
+        if any(a.stochastic for a in acts):
             handles.append(Patch(color=theme.muted, alpha=0.35, label="training-mode range"))
     return handles
 

@@ -44,7 +44,7 @@ def activation_table(acts: Sequence[Activation]) -> Table:
     table.add_column("kinks: value used (f'(x-) | f'(x+))", overflow="fold")
     table.add_column("formula", overflow="fold", ratio=1)
     for act in acts:
-        info = act.describe()
+        info = act.to_dict()
         params = "\n".join(
             f"{p['name']}={_val(p['value'])}"
             + (f" (default {_val(p['default'])})" if p["value"] != p["default"] else "")
@@ -70,7 +70,7 @@ def activation_table(acts: Sequence[Activation]) -> Table:
 
 def activations_json(acts: Sequence[Activation]) -> list[dict[str, Any]]:
     """JSON-ready description of each activation (see ``Activation.describe``)."""
-    return [act.describe() for act in acts]
+    return [act.to_dict() for act in acts]
 
 
 # ---------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from actcheck.activations import Activation, get, parse_spec
+from actcheck.primitives import sigmoid, softplus
 
 # ---------------------------------------------------------------------------
 # Constants, in one place
@@ -267,13 +268,11 @@ class XorResult:
         i = self.representative if index is None else index
         p = np.asarray(points, dtype=np.float64)
         w = {k: v[i].astype(np.float64) for k, v in self.weights.items()}
-        params = dict(self.activation.params)
-        if "slope" in w:
-            params["weight"] = w["slope"]
+        learned = {"weight": w["slope"]} if "slope" in w else {}
         with np.errstate(all="ignore"):
-            a = self.activation.entry.forward(p @ w["w1"] + w["b1"], params)
+            a = self.activation.raw(**learned).forward(p @ w["w1"] + w["b1"])
             z = a @ w["w2"] + w["b2"]
-            return _sigmoid(z) if self.config.loss == "bce" else z
+            return sigmoid(z) if self.config.loss == "bce" else z
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready statistics (no per-seed histories)."""
@@ -329,11 +328,6 @@ class XorResult:
 # ---------------------------------------------------------------------------
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
-
-
 def _init_weights(
     seeds: np.ndarray, hidden: int, init: str, dtype: np.dtype
 ) -> tuple[np.ndarray, np.ndarray, list[np.random.RandomState]]:
@@ -385,38 +379,36 @@ class _SeedStreams:
 class _Hidden:
     """The hidden activation with a learned (per-seed) PReLU slope bound in.
 
-    Calls the catalog entry's own forward and derivative functions (the code
-    ``Activation.derivative`` wraps and gradcheck verifies) without the public
-    wrapper's NaN guard, which would cost extra passes per epoch; a diverged seed
-    shows up as a non-finite loss instead.
+    Calls the catalog entry's own forward and derivative functions through
+    ``Activation.raw`` (the code ``Activation.derivative`` wraps and gradcheck
+    verifies) without the public wrapper's NaN guard, which would cost extra
+    passes per epoch; a diverged seed shows up as a non-finite loss instead.
     """
 
     def __init__(self, act: Activation, slope: np.ndarray | None):
-        self.act, self.entry = act, act.entry
-        self.params: dict[str, Any] = dict(act.params)
+        self.act = act
         self.slope = slope  # (S, 1) view, updated in place by the optimiser
-        if slope is not None:
-            self.params["weight"] = slope
+        self.fn = act.raw(weight=slope) if slope is not None else act.raw()
 
     def train(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
-        if self.entry.stochastic:
+        if self.act.stochastic:
             return self.act.train_forward(h, rng)
-        return self.entry.forward(h, self.params), self.entry.derivative(h, self.params)
+        return self.fn.forward(h), self.fn.derivative(h)
 
     def eval(self, h: np.ndarray) -> np.ndarray:
-        return np.asarray(self.entry.forward(h, self.params))
+        return np.asarray(self.fn.forward(h))
 
     def dslope(self, h: np.ndarray) -> np.ndarray:
-        return self.entry.param_derivatives["weight"](h, self.params)
+        return self.fn.param_derivative("weight", h)
 
 
 def _loss_and_grad(z: np.ndarray, y: np.ndarray, kind: str, g: np.ndarray) -> np.ndarray:
     """Loss per seed (S,) for outputs z (4, S); writes dL/dz into g (4, S)."""
     np.subtract(z, y, out=g)
     if kind == "bce":
-        # softplus(z) - y z = max(z, 0) - y z + log1p(e^{-|z|}): no overflow for any z
-        loss = (np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))).sum(axis=0) / 4
-        np.subtract(_sigmoid(z), y, out=g)
+        # -y log σ(z) - (1-y) log σ(-z) = softplus(z) - y z: no overflow for any z
+        loss = (softplus(z) - y * z).sum(axis=0) / 4
+        np.subtract(sigmoid(z), y, out=g)
         g /= 4
         return loss
     loss = np.square(g).sum(axis=0)
@@ -582,7 +574,7 @@ def _train(
         w1 = np.concatenate([w1, np.zeros((1, S, H), dt)])
     xt = np.ascontiguousarray(x.T)
     b2 = np.zeros(S, dt)
-    learns_slope = any(p.learnable for p in act.entry.params)
+    learns_slope = "weight" in act.learnable_params
     slope = np.full((S, 1), act.params["weight"], dt) if learns_slope else None
     hidden_act = _Hidden(act, slope)
     rng = _SeedStreams(streams, H, dt)
@@ -645,7 +637,7 @@ def _train(
     if c.bias:
         z += b2
     final_loss = _loss_and_grad(z, y, c.loss, g)
-    outputs = _sigmoid(z) if c.loss == "bce" else z.copy()
+    outputs = sigmoid(z) if c.loss == "bce" else z.copy()
     weights = {
         "w1": w1[:2].transpose(1, 0, 2).copy(),
         "b1": w1[2].copy() if c.bias else np.zeros((S, H), dt),

@@ -1,71 +1,23 @@
 """Independent high-precision references for the catalog, written naively in mpmath.
 
-Each reference is the textbook (PyTorch-documented) definition, evaluated at
-high precision so that no stable-formula trick is needed; derivatives come from
-mpmath's numerical differentiation of these definitions, not from actcheck's
-analytic formulas.
+Each entry's ``reference`` (beside its code in actcheck/activations.py) is the
+textbook (PyTorch-documented) definition, evaluated here at high precision so
+that no stable-formula trick is needed; derivatives come from mpmath's numerical
+differentiation of these definitions, not from actcheck's analytic formulas.
 """
 
 from __future__ import annotations
 
 import mpmath as mp
 
-# PyTorch's SELU constants (torch/nn/functional.py docs, the SELU paper)
-SELU_ALPHA = mp.mpf("1.6732632423543772848170429916717")
-SELU_SCALE = mp.mpf("1.0507009873554804934193349852946")
+from actcheck.activations import CATALOG
+
 DPS = 80
 
 
-def _sigmoid(z):
-    return 1 / (1 + mp.exp(-z))
-
-
 def forward(name: str, x, p: dict):
-    """f(x) for catalog entry ``name`` with parameters ``p`` (mpf in, mpf out)."""
-    x = mp.mpf(x)
-    if name == "relu":
-        return max(mp.mpf(0), x)
-    if name == "leaky_relu":
-        return x if x > 0 else mp.mpf(p["negative_slope"]) * x
-    if name == "prelu":
-        return x if x > 0 else mp.mpf(p["weight"]) * x
-    if name == "rrelu":
-        return x if x >= 0 else (mp.mpf(p["lower"]) + mp.mpf(p["upper"])) / 2 * x
-    if name == "elu":
-        return x if x > 0 else mp.mpf(p["alpha"]) * mp.expm1(x)
-    if name == "selu":
-        return SELU_SCALE * (x if x > 0 else SELU_ALPHA * mp.expm1(x))
-    if name == "celu":
-        a = mp.mpf(p["alpha"])
-        return x if x > 0 else a * mp.expm1(x / a)
-    if name == "gelu":
-        if p["approximate"] == "tanh":
-            u = mp.sqrt(2 / mp.pi) * (x + mp.mpf("0.044715") * x**3)
-            # 0.5(1+tanh u) == 1/(1+e^{-2u}) exactly; this form needs no extra digits in the tail
-            return x * _sigmoid(2 * u)
-        return x * mp.ncdf(x)
-    if name == "silu":
-        return x * _sigmoid(x)
-    if name == "mish":
-        return x * mp.tanh(mp.log1p(mp.exp(x)))
-    if name == "softplus":
-        b, t = mp.mpf(p["beta"]), mp.mpf(p["threshold"])
-        return x if b * x > t else mp.log1p(mp.exp(b * x)) / b
-    if name == "relu6":
-        return min(max(mp.mpf(0), x), mp.mpf(6))
-    if name == "hardtanh":
-        return min(max(x, mp.mpf(p["min_val"])), mp.mpf(p["max_val"]))
-    if name == "hardswish":
-        return x * min(max(mp.mpf(0), x + 3), mp.mpf(6)) / 6
-    if name == "hardsigmoid":
-        return min(max(mp.mpf(0), x + 3), mp.mpf(6)) / 6
-    if name == "softsign":
-        return x / (1 + abs(x))
-    if name == "sigmoid":
-        return _sigmoid(x)
-    if name == "tanh":
-        return mp.tanh(x)
-    raise KeyError(f"no mpmath reference for {name!r}: add one to tests/reference.py")
+    """f(x) for entry ``name`` with parameters ``p`` (mpf in, mpf out): its ``reference``."""
+    return CATALOG[name].reference(mp, mp.mpf(x), p)
 
 
 def _step(x, kinks) -> mp.mpf:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).parents[1] / "actcheck"
 # numerics: never click, rich or matplotlib
-NUMERICS = ["activations", "numdiff", "gradcheck", "userimpl", "implcheck", "xor", "plotdata"]
+NUMERICS = [
+    "primitives",
+    "activations",
+    "numdiff",
+    "gradcheck",
+    "userimpl",
+    "implcheck",
+    "xor",
+    "plotdata",
+]
 UI = {"click", "rich", "matplotlib"}
 
 
@@ -46,3 +56,10 @@ def test_heavy_libraries_are_imported_where_they_are_used(module):
     assert not {m for m in top if m.split(".")[0] == "matplotlib"}
     if module in ("cli", "__init__"):
         assert not {m for m in top if m.split(".")[0] in ("numpy", "scipy", "rich")}
+
+
+def test_only_the_catalog_reads_entries():
+    """Other modules reach an activation through Activation's API, never ``act.entry``."""
+    for path in PACKAGE.rglob("*.py"):
+        if path.name != "activations.py":
+            assert not re.search(r"\.entry\b", path.read_text()), f"{path} reads .entry"

@@ -157,10 +157,8 @@ def _initial_weights(seed: int, hidden: int, init: str = "he"):
 
 
 def _loss(act, w, loss):
-    params = dict(act.params)
-    if w["slope"] is not None:
-        params["weight"] = w["slope"]
-    z = act.entry.forward(X @ w["w1"] + w["b1"], params) @ w["w2"] + w["b2"]
+    fn = act.raw(weight=w["slope"]) if w["slope"] is not None else act.raw()
+    z = fn.forward(X @ w["w1"] + w["b1"]) @ w["w2"] + w["b2"]
     r = z - Y[:, 0]
     if loss == "sse":
         return np.sum(r * r)
