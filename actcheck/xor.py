@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from actcheck import defaults
 from actcheck.activations import Activation, get, parse_spec
 
 # ---------------------------------------------------------------------------
@@ -46,13 +47,11 @@ X_XOR = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
 Y_XOR = (0.0, 1.0, 1.0, 0.0)
 DECISION = 0.5  # a point is classified right when its output is on the target's side of 0.5
 
-LOSSES = ("sse", "mse", "bce")
-OPTIMIZERS = ("sgd", "momentum", "adam")
-INITS = ("normal", "he", "xavier")
-DTYPES = ("float64", "float32")
-
-# "Solved" thresholds, all meaning roughly "every output within 0.05 of its target".
-LOSS_THRESHOLDS = {"sse": 0.01, "mse": 0.0025, "bce": 0.05}
+LOSSES = defaults.LOSSES
+OPTIMIZERS = defaults.OPTIMIZERS
+INITS = defaults.INITS
+DTYPES = defaults.DTYPES
+LOSS_THRESHOLDS = defaults.LOSS_THRESHOLDS
 
 MOMENTUM = 0.9  # PyTorch's SGD convention: v = μ v + g, w -= lr v
 ADAM_BETA1, ADAM_BETA2, ADAM_EPS = 0.9, 0.999, 1e-8  # PyTorch's defaults
@@ -67,14 +66,14 @@ _RANDOM_CHUNK = 64
 class XorConfig:
     """Everything that defines a run except the activation and the seeds."""
 
-    hidden: int = 4
-    bias: bool = True
-    loss: str = "sse"
-    optimizer: str = "sgd"
-    lr: float = 0.01
-    epochs: int = 2000
-    init: str = "he"
-    dtype: str = "float64"
+    hidden: int = defaults.XOR_HIDDEN
+    bias: bool = defaults.XOR_BIAS
+    loss: str = defaults.XOR_LOSS
+    optimizer: str = defaults.XOR_OPTIMIZER
+    lr: float = defaults.XOR_LR
+    epochs: int = defaults.XOR_EPOCHS
+    init: str = defaults.XOR_INIT
+    dtype: str = defaults.DTYPE
     threshold: float | None = None  # None: LOSS_THRESHOLDS[loss]
 
     @property
@@ -514,8 +513,8 @@ def _as_activation(activation: str | Activation) -> Activation:
 def train_xor(
     activation: str | Activation,
     *,
-    seeds: int = 100,
-    first_seed: int = 0,
+    seeds: int = defaults.XOR_SEEDS,
+    first_seed: int = defaults.XOR_FIRST_SEED,
     preset: str | None = None,
     epochs: int | None = None,
     hidden: int | None = None,
