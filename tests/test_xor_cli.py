@@ -186,7 +186,7 @@ def test_failed_write_leaves_no_partial_file(runner, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
-def test_ctrl_c_writes_what_was_computed(runner, tmp_path, monkeypatch):
+def test_ctrl_c_writes_what_was_computed_and_exits_130(runner, tmp_path, monkeypatch):
     real = xor.train_xor
 
     def interrupted(act, **kwargs):
@@ -199,10 +199,10 @@ def test_ctrl_c_writes_what_was_computed(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(xor, "train_xor", interrupted)
     args = ["train-xor", "relu", "tanh", "elu", *FAST, "--histories", "h.npz", "--csv", "r.csv"]
     res = runner.invoke(cli, args)
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 130, res.output  # interrupted, what was computed still written
     assert "Interrupted" in res.output and "interrupted at" in res.output
     res = runner.invoke(cli, [*args, "--json"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 130, res.output
     assert "Interrupted" in res.stderr
     data = json.loads(res.stdout)
     assert [r["activation"] for r in data["results"]] == ["relu", "tanh"]
@@ -259,3 +259,13 @@ def test_bad_figure_extension_fails_before_training(tmp_path, option):
     assert result.output.count("\n") == 1 and "use one of .png, .svg, .pdf" in result.output
     assert "solved" not in result.output  # no table: nothing was trained
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_before_the_first_epoch_writes_nothing(runner, tmp_path, monkeypatch):
+    def interrupted(act, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(xor, "train_xor", interrupted)
+    res = runner.invoke(cli, ["train-xor", "relu", *FAST, "--json"])
+    assert res.exit_code == 130 and res.stdout == ""
+    assert "nothing written" in res.stderr and os.listdir(tmp_path) == []

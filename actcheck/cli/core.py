@@ -1,8 +1,10 @@
 """What every command shares: one-line usage errors, bad input -> exit 2, options scoped
 to a mode of a command.
 
-Exit codes (docs/conventions): 0 all passed, 1 a check failed (commands call
-``sys.exit(1)`` themselves, the only source of 1), 2 bad input or usage (here).
+Exit codes (README, "Output conventions"): 0 all passed; 1 a check failed
+(``output.exit_failed``, the only source of 1); 2 bad input or usage (``BadInput``,
+and the library's ``InputError`` mapped in ``Command.invoke``); 130 interrupted
+(``EXIT_INTERRUPTED``: Ctrl-C, here or after a command wrote what it had computed).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import sys
 from typing import Any
 
 import click
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class BadInput(click.ClickException):
@@ -63,6 +67,10 @@ class Command(click.Command):
         # the one place where the library's "bad input" becomes exit code 2
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # click would say "Aborted!" and exit 1, which means "a check failed"
+            click.echo("Interrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except Exception as err:
             if isinstance(err, click.ClickException) or not isinstance(err, input_error_types()):
                 raise

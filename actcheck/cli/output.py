@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from actcheck.cli.core import BadInput
+from actcheck.cli.core import EXIT_INTERRUPTED, BadInput
 
 # a pipe or a file: wide enough to keep every column of the widest table
 PIPE_WIDTH = 120
@@ -86,3 +86,8 @@ def write_figure(fig: Any, path: str, what: str, dpi: float) -> None:
 def exit_failed() -> None:
     """A check failed: exit code 1, the only place that produces it."""
     sys.exit(1)
+
+
+def exit_interrupted() -> None:
+    """Interrupted (Ctrl-C) after what was computed was written: exit code 130."""
+    sys.exit(EXIT_INTERRUPTED)

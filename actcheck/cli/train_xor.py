@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from actcheck import defaults
-from actcheck.cli.core import BadInput, Command
+from actcheck.cli.core import Command
 from actcheck.cli.options import (
     activations_argument,
     dtype_option,
@@ -20,6 +20,7 @@ from actcheck.cli.output import (
     check_output,
     console,
     echo_json,
+    exit_interrupted,
     write_figure,
     write_output,
     write_text,
@@ -120,7 +121,8 @@ def train_xor_command(
     loss threshold, final loss, dead hidden units, PReLU's learned slope) and
     writes the loss chart: median across seeds with the interquartile band.
     With --json the statistics go to stdout as JSON instead of the table.
-    Ctrl-C stops after the current epoch and still writes what was computed.
+    Ctrl-C stops after the current epoch, still writes what was computed and
+    exits with code 130.
 
     \b
     Examples:
@@ -146,7 +148,8 @@ def train_xor_command(
     bar = not quiet and console(stderr=True).is_terminal
     results = train_all(acts, config, seeds, first_seed, show_progress=bar)
     if not results:
-        raise BadInput("interrupted before the first epoch finished; nothing written")
+        click.echo("Interrupted before the first epoch finished; nothing written.", err=True)
+        exit_interrupted()
     if results[-1].interrupted or len(results) < len(acts):
         messages.print(report.xor_interrupted(results))
     if not as_json:
@@ -171,6 +174,8 @@ def train_xor_command(
         echo_json(report.xor_json(results))
     if not quiet:
         messages.print("wrote " + ", ".join(written))
+    if results[-1].interrupted or len(results) < len(acts):
+        exit_interrupted()
 
 
 def train_all(
