@@ -41,8 +41,8 @@ def cli() -> None:
       actcheck list elu:alpha=1 --json
 
     \b
-    Exit codes: 0 everything passed, 1 a check failed, 2 bad input or usage.
-    --json prints JSON on stdout, and nothing else goes there.
+    Exit codes: 0 everything passed, 1 a check failed, 2 bad input or usage,
+    130 interrupted. --json prints JSON on stdout, and nothing else goes there.
     """
 
 

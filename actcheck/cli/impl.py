@@ -59,7 +59,8 @@ def impl_options(f: Callable) -> Callable:
                 cls=ScopedOption,
                 scope=SCOPE,
                 metavar="FILE.py:NAME",
-                help="With --impl FUNCTION: its derivative f'(x). Runs the file's code.",
+                help="With --impl FUNCTION: its elementwise derivative f'(x). "
+                "Runs the file's code.",
             ),
             click.option(
                 "--shape",
