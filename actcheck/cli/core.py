@@ -54,14 +54,16 @@ def _one_line(err: click.UsageError) -> click.UsageError:
     return err
 
 
-class Command(click.Command):
-    """A command whose usage errors are one line and whose library InputErrors exit 2."""
-
+class _OneLineUsage(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as err:
             raise _one_line(err) from None
+
+
+class Command(_OneLineUsage):
+    """A command whose usage errors are one line and whose library InputErrors exit 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         # the one place where the library's "bad input" becomes exit code 2
@@ -77,14 +79,8 @@ class Command(click.Command):
             raise BadInput(str(err)) from None
 
 
-class Group(click.Group):
+class Group(_OneLineUsage, click.Group):
     command_class = Command
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as err:
-            raise _one_line(err) from None
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         try:
