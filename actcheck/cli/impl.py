@@ -6,6 +6,7 @@ gradcheck command hosts them and hands over to ``run_impl``. No numerics here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -49,38 +50,28 @@ def impl_option(f: Callable) -> Callable:
     )(f)
 
 
+_option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
+
+
 def impl_options(f: Callable) -> Callable:
-    """The options that only mean something with --impl."""
-    shape = ",".join(map(str, defaults.IMPL_SHAPE))
-    for decorator in reversed(
-        [
-            click.option(
-                "--derivative",
-                cls=ScopedOption,
-                scope=SCOPE,
-                metavar="FILE.py:NAME",
-                help="With --impl FUNCTION: its elementwise derivative f'(x). "
-                "Runs the file's code.",
-            ),
-            click.option(
-                "--shape",
-                cls=ScopedOption,
-                scope=SCOPE,
-                callback=_shape,
-                metavar="N,M,...",
-                help=f"With --impl: shape of the input batch (default {shape}).",
-            ),
-            click.option(
-                "--allow-inplace",
-                cls=ScopedOption,
-                scope=SCOPE,
-                is_flag=True,
-                help="With --impl: report in-place changes to x or dout as warnings, not failures.",
-            ),
-        ]
-    ):
-        f = decorator(f)
-    return f
+    """The options that only mean something with --impl (shown in this order)."""
+    f = _option(
+        "--allow-inplace",
+        is_flag=True,
+        help="With --impl: report in-place changes to x or dout as warnings, not failures.",
+    )(f)
+    f = _option(
+        "--shape",
+        callback=_shape,
+        metavar="N,M,...",
+        help="With --impl: shape of the input batch "
+        f"(default {','.join(map(str, defaults.IMPL_SHAPE))}).",
+    )(f)
+    return _option(
+        "--derivative",
+        metavar="FILE.py:NAME",
+        help="With --impl FUNCTION: its elementwise derivative f'(x). Runs the file's code.",
+    )(f)
 
 
 def run_impl(
