@@ -61,3 +61,19 @@ def test_heavy_libraries_are_imported_where_they_are_used(module):
         cheap = {"actcheck", "actcheck.defaults", "actcheck.__version__", "actcheck.errors"}
         library = {m for m in top if m.startswith("actcheck") and not m.startswith("actcheck.cli")}
         assert library <= cheap, sorted(library - cheap)
+
+
+@pytest.mark.parametrize("module", CLI_MODULES)
+def test_the_cli_copies_no_default(module):
+    """Option defaults come from actcheck.defaults: no number or string literal in the CLI."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text())
+    copied = [
+        f"line {kw.value.lineno}: default={kw.value.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for kw in node.keywords
+        if kw.arg == "default"
+        and isinstance(kw.value, ast.Constant)
+        and not isinstance(kw.value.value, bool | None)
+    ]
+    assert not copied, copied
