@@ -39,7 +39,6 @@ _LAZY = {
     "train_xor": "xor",
     "XorResult": "xor",
     "XorConfig": "xor",
-    "XorError": "xor",
     # gradcheck --impl: the user's own layer code
     "check_impl": "implcheck",
     "assert_impl": "implcheck",

@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 STDOUT = "-"
 
@@ -135,3 +136,20 @@ def _copy_to_stdout(tmp: str) -> None:
         else:
             shutil.copyfileobj(src, out)
     sys.stdout.flush()
+
+
+def write_npz(path: str | os.PathLike[str], arrays: dict[str, Any]) -> None:
+    """``arrays`` as an uncompressed NumPy ``.npz`` archive whose bytes depend only on the data.
+
+    ``numpy.savez`` stamps each member with the current time; this writes the same
+    format (``numpy.load`` reads it) with a fixed time, so equal runs give equal files.
+    """
+    import zipfile
+
+    import numpy as np
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from actcheck import defaults
 from actcheck.activations import Activation, ActivationError, Kink, parse_spec
 from actcheck.numdiff import (
     SAFETY,
@@ -31,12 +32,12 @@ from actcheck.numdiff import (
 
 Array = np.ndarray
 
-DEFAULT_POINTS = 20_000
-DEFAULT_RANGE = (-6.0, 6.0)
-DEFAULT_SEED = 0
+DEFAULT_POINTS = defaults.POINTS
+DEFAULT_RANGE = defaults.RANGE
+DEFAULT_SEED = defaults.SEED
 GRID_POINTS = 401
-DISTRIBUTIONS = ("uniform", "normal")
-DTYPES = ("float64", "float32")
+DISTRIBUTIONS = defaults.DISTRIBUTIONS
+DTYPES = defaults.DTYPES
 # probes around each kink: multiples of the difference step, and ulps
 KINK_STEP_MULTIPLES = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0)
 KINK_ULPS = 3

@@ -98,6 +98,8 @@ from typing import Any
 
 import numpy as np
 
+from actcheck import defaults
+
 Array = np.ndarray
 
 # ---------------------------------------------------------------------------
@@ -107,7 +109,7 @@ Array = np.ndarray
 STEP_FLOOR = 1.0  # steps are relative to max(|x|, 1): activations have features at scale ~1
 F_ULPS = 4.0  # assumed error of an f evaluation, in units of ε·(|f| + |x f'|)
 ANALYTIC_ULPS = 32.0  # allowed rounding in the analytic derivative, in ε·(|f'| + |f|/max(|x|,1))
-SAFETY = 4.0  # multiplies the estimated numerical error
+SAFETY = defaults.SAFETY  # multiplies the estimated numerical error
 CS_ULPS = 8.0  # error of a complex-step derivative, in ε·(|f'| + |f|/max(|x|,1))
 SUSPECT_REL = 1e-6  # truncation estimate (relative) above which a point gets one-sided checks
 SUSPECT_BEND = 30.0  # ... and the bend (relative, in units of the step) above which it does

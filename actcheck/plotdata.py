@@ -23,15 +23,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from actcheck import defaults
 from actcheck.activations import Activation, Kink
 
 # ---------------------------------------------------------------------------
 # Constants (one place)
 # ---------------------------------------------------------------------------
 
-DEFAULT_SAMPLES = 801
-MIN_SAMPLES = 16
-MAX_SAMPLES = 1_000_000
+DEFAULT_SAMPLES = defaults.SAMPLES
+MIN_SAMPLES = defaults.MIN_SAMPLES
+MAX_SAMPLES = defaults.MAX_SAMPLES
 DEFAULT_MARKERS = 17
 # Automatic x range: this window, widened to show every kink within _KINK_REACH of 0
 # (ReLU6's kink at 6 is shown; softplus's threshold switch at 20, a 2e-9 jump, is not).

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from actcheck import defaults
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -42,12 +44,12 @@ def color_for(name: str) -> str:
 # artist carries a gid ("curve:<spec>:<order>", "numerical:...", "kink-used:...")
 # so tests and callers can find the data behind it.
 
-FORMATS = ("png", "svg", "pdf")
-LAYOUTS = ("grid", "overlay")
-STYLES = ("light", "dark")
+FORMATS = defaults.FIGURE_FORMATS
+LAYOUTS = defaults.LAYOUTS
+STYLES = defaults.STYLES
 DRAWABLE = {"function": 0, "derivative": 1, "second": 2}
-DEFAULT_DPI = 150
-DEFAULT_OUTPUT = "actcheck-activations.png"
+DEFAULT_DPI = defaults.PLOT_DPI
+DEFAULT_OUTPUT = defaults.PLOT_OUTPUT
 
 # Panel sizes in inches by panel count: a lone panel is drawn large, a grid small.
 _PANEL_SIZES = ((1, (5.6, 4.5)), (4, (4.3, 3.6)), (9, (3.5, 3.0)), (10**9, (3.1, 2.75)))
@@ -98,9 +100,9 @@ class PlotSpec:
     orders: tuple[int, ...] = (0, 1)
     numerical: bool = True
     x_range: tuple[float, float] | None = None
-    samples: int = 801
-    layout: str = "grid"
-    style: str = "light"
+    samples: int = defaults.SAMPLES
+    layout: str = defaults.LAYOUT
+    style: str = defaults.STYLE
     formula: bool = True
 
 
@@ -422,7 +424,6 @@ def activation_figure(acts: Sequence[Activation], spec: PlotSpec | None = None) 
         fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.06 / height),
                    ncol=legend_cols, fontsize=_KEY_FONT, handlelength=2.2,
                    columnspacing=1.4)  # fmt: skip
-    fig.actcheck_theme = theme  # type: ignore[attr-defined]
     return fig
 
 
@@ -448,11 +449,11 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float = DEFAULT_
 
     target = Path(path)
     fmt = output_format(target)
-    theme = getattr(fig, "actcheck_theme", THEMES["light"])
+    # facecolor "auto": the figure's own background (each theme sets it when the figure is made)
     return write_atomically(
         target,
         lambda tmp: fig.savefig(
-            tmp, format=fmt, dpi=dpi, facecolor=theme.background, metadata=_metadata(fmt)
+            tmp, format=fmt, dpi=dpi, facecolor="auto", metadata=_metadata(fmt)
         ),
     )
 
@@ -484,8 +485,7 @@ def show_figure(fig: Figure) -> None:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    theme = getattr(fig, "actcheck_theme", THEMES["light"])
-    fig.savefig(buf, format="png", dpi=100, facecolor=theme.background)
+    fig.savefig(buf, format="png", dpi=100, facecolor="auto")
     buf.seek(0)
     img = mpimg.imread(buf, format="png")
     window = plt.figure(figsize=(img.shape[1] / 100, img.shape[0] / 100))

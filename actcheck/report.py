@@ -122,7 +122,7 @@ def xor_table(results: Sequence[Any]) -> Group:
     if has_slope:
         table.add_column("learned\nslope", justify="right", no_wrap=True)
     for r in results:
-        s = r.summary()
+        s = r.to_dict()
         med = s["median_epochs_to_threshold"]
         q1, fmed, q3 = s["final_loss_q1"], s["final_loss_median"], s["final_loss_q3"]
         rate = s["success_rate"]
@@ -157,29 +157,29 @@ def xor_table(results: Sequence[Any]) -> Group:
     return Group(table, legend)
 
 
-def _finite_or_none(v: Any) -> Any:
-    v = float(v)
-    return v if math.isfinite(v) else None
+def xor_interrupted(results: Sequence[Any]) -> str:
+    """The line printed when Ctrl-C stopped training: what is still written."""
+    done = ", ".join(r.activation.name for r in results)
+    return (
+        f"[yellow]Interrupted: writing what was computed ({done}; "
+        f"{results[-1].epochs_completed} epochs of the last).[/yellow]"
+    )
 
 
 def xor_json(results: Sequence[Any]) -> dict[str, Any]:
-    """Statistics and per-seed histories; non-finite numbers (diverged seeds) become null."""
-    first = results[0]
-    out: dict[str, Any] = {"config": first.config.describe(), "results": []}
-    for r in results:
-        item = r.summary()
-        for key in ("final_loss_median", "final_loss_q1", "final_loss_q3", "final_loss_iqr"):
-            item[key] = _finite_or_none(item[key])
-        seeds = r.per_seed()
-        item["per_seed"] = {
-            k: [_finite_or_none(x) if v.dtype.kind == "f" else x.item() for x in v]
-            for k, v in seeds.items()
-        }
-        item["losses"] = [[_finite_or_none(x) for x in row] for row in r.losses]
-        if r.slopes is not None:
-            item["slopes"] = [[_finite_or_none(x) for x in row] for row in r.slopes]
-        out["results"].append(item)
-    return out
+    """train-xor's ``--json``: the config and each activation's statistics, per-seed
+    statistics included; the loss histories are not (``--histories`` writes them)."""
+    return {"config": results[0].config.to_dict(), "results": [r.to_dict() for r in results]}
+
+
+def xor_csv(results: Sequence[Any]) -> str:
+    """``xor_csv_rows`` as CSV text."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf).writerows(xor_csv_rows(results))
+    return buf.getvalue()
 
 
 def xor_csv_rows(results: Sequence[Any]) -> list[list[Any]]:
@@ -207,6 +207,21 @@ def _csv_value(v: Any) -> Any:
     if hasattr(v, "dtype") and v.dtype.kind == "f":
         return repr(float(v))
     return v.item() if hasattr(v, "item") else v
+
+
+# ---------------------------------------------------------------------------
+# plot
+# ---------------------------------------------------------------------------
+
+
+def wrote_figure(path: str, fmt: str, fig: Any, dpi: float) -> str:
+    """``Wrote PATH (PNG, W×H px)``, or the size in inches for vector formats."""
+    w, h = fig.get_size_inches()
+    if fmt == "png":
+        size = f"PNG, {round(w * dpi)}×{round(h * dpi)} px"
+    else:
+        size = f"{fmt.upper()}, {w:.1f}×{h:.1f} in"
+    return f"Wrote {path} ({size})"
 
 
 # ---------------------------------------------------------------------------

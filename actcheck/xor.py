@@ -29,14 +29,16 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
 
+from actcheck import defaults
 from actcheck.activations import Activation, get, parse_spec
+from actcheck.errors import InputError
 from actcheck.primitives import sigmoid, softplus
 
 # ---------------------------------------------------------------------------
@@ -47,13 +49,11 @@ X_XOR = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
 Y_XOR = (0.0, 1.0, 1.0, 0.0)
 DECISION = 0.5  # a point is classified right when its output is on the target's side of 0.5
 
-LOSSES = ("sse", "mse", "bce")
-OPTIMIZERS = ("sgd", "momentum", "adam")
-INITS = ("normal", "he", "xavier")
-DTYPES = ("float64", "float32")
-
-# "Solved" thresholds, all meaning roughly "every output within 0.05 of its target".
-LOSS_THRESHOLDS = {"sse": 0.01, "mse": 0.0025, "bce": 0.05}
+LOSSES = defaults.LOSSES
+OPTIMIZERS = defaults.OPTIMIZERS
+INITS = defaults.INITS
+DTYPES = defaults.DTYPES
+LOSS_THRESHOLDS = defaults.LOSS_THRESHOLDS
 
 MOMENTUM = 0.9  # PyTorch's SGD convention: v = μ v + g, w -= lr v
 ADAM_BETA1, ADAM_BETA2, ADAM_EPS = 0.9, 0.999, 1e-8  # PyTorch's defaults
@@ -68,21 +68,22 @@ _RANDOM_CHUNK = 64
 class XorConfig:
     """Everything that defines a run except the activation and the seeds."""
 
-    hidden: int = 4
-    bias: bool = True
-    loss: str = "sse"
-    optimizer: str = "sgd"
-    lr: float = 0.01
-    epochs: int = 2000
-    init: str = "he"
-    dtype: str = "float64"
+    hidden: int = defaults.XOR_HIDDEN
+    bias: bool = defaults.XOR_BIAS
+    loss: str = defaults.XOR_LOSS
+    optimizer: str = defaults.XOR_OPTIMIZER
+    lr: float = defaults.XOR_LR
+    epochs: int = defaults.XOR_EPOCHS
+    init: str = defaults.XOR_INIT
+    dtype: str = defaults.DTYPE
     threshold: float | None = None  # None: LOSS_THRESHOLDS[loss]
 
     @property
     def loss_threshold(self) -> float:
         return LOSS_THRESHOLDS[self.loss] if self.threshold is None else self.threshold
 
-    def describe(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, with ``threshold`` resolved to the loss threshold in use."""
         return {
             **{f.name: getattr(self, f.name) for f in fields(self)},
             "threshold": self.loss_threshold,
@@ -99,10 +100,6 @@ PRESETS: dict[str, XorConfig] = {
 }
 
 
-class XorError(ValueError):
-    """Bad training arguments (a width, count or rate out of range, an unknown choice)."""
-
-
 def make_config(preset: str | None = None, **overrides: Any) -> XorConfig:
     """The preset's config (or the default) with the given non-None fields replaced, validated."""
     if preset is None:
@@ -110,11 +107,11 @@ def make_config(preset: str | None = None, **overrides: Any) -> XorConfig:
     elif preset in PRESETS:
         base = PRESETS[preset]
     else:
-        raise XorError(f"unknown preset {preset!r} (choose from {', '.join(PRESETS)})")
+        raise InputError(f"unknown preset {preset!r} (choose from {', '.join(PRESETS)})")
     known = {f.name for f in fields(XorConfig)}
     unknown = set(overrides) - known
     if unknown:
-        raise XorError(f"unknown option(s): {', '.join(sorted(unknown))}")
+        raise InputError(f"unknown option(s): {', '.join(sorted(unknown))}")
     config = replace(base, **{k: v for k, v in overrides.items() if v is not None})
     _validate(config)
     return config
@@ -122,12 +119,12 @@ def make_config(preset: str | None = None, **overrides: Any) -> XorConfig:
 
 def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise XorError(f"{name} must be a positive integer, got {value!r}")
+        raise InputError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise XorError(f"unknown {name} {value!r} (choose from {', '.join(choices)})")
+        raise InputError(f"unknown {name} {value!r} (choose from {', '.join(choices)})")
 
 
 def _validate(c: XorConfig) -> None:
@@ -138,9 +135,9 @@ def _validate(c: XorConfig) -> None:
     _choice("init", c.init, INITS)
     _choice("dtype", c.dtype, DTYPES)
     if not (isinstance(c.lr, int | float) and np.isfinite(c.lr) and c.lr > 0):
-        raise XorError(f"learning rate must be a positive number, got {c.lr!r}")
+        raise InputError(f"learning rate must be a positive number, got {c.lr!r}")
     if c.threshold is not None and not (np.isfinite(c.threshold) and c.threshold > 0):
-        raise XorError(f"loss threshold must be a positive number, got {c.threshold!r}")
+        raise InputError(f"loss threshold must be a positive number, got {c.threshold!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -274,8 +271,22 @@ class XorResult:
             z = a @ w["w2"] + w["b2"]
             return sigmoid(z) if self.config.loss == "bce" else z
 
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready statistics (no per-seed histories)."""
+    def summary(self) -> str:
+        """One line: e.g. ``relu: 87% of 100 seeds solved, median 412 epochs to loss <= 0.01``."""
+        med = self.median_epochs_to_threshold
+        reached = "never" if med is None else f"median {med:.0f} epochs"
+        text = (
+            f"{self.activation.spec}: {100 * self.success_rate:.0f}% of {len(self.seeds)} seeds "
+            f"solved, {reached} to loss <= {self.threshold:g}, "
+            f"final loss median {self.final_loss_quartiles()[1]:.2g}"
+        )
+        if self.interrupted:
+            text += f" (interrupted at epoch {self.epochs_completed})"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """The statistics and the per-seed statistics (``per_seed``); no loss histories
+        (``histories`` has them). Diverged seeds give NaN, which JSON writes as null."""
         q1, med, q3 = self.final_loss_quartiles()
         out = {
             "activation": self.activation.spec,
@@ -306,6 +317,7 @@ class XorResult:
                 "final_min": float(np.min(_sortable(s1))),
                 "final_max": float(np.max(_sortable(s1))),
             }
+        out["per_seed"] = {k: v.tolist() for k, v in self.per_seed().items()}
         return out
 
     def per_seed(self) -> dict[str, np.ndarray]:
@@ -321,6 +333,19 @@ class XorResult:
         if self.slopes is not None:
             data["final_slope"] = self.slopes[:, -1]
         return data
+
+
+def histories(results: Sequence[XorResult]) -> dict[str, np.ndarray]:
+    """Per-seed histories by name: ``SPEC/seeds`` (S,), ``SPEC/losses`` (S, epochs) and,
+    for PReLU, ``SPEC/slopes`` (S, epochs + 1); SPEC is the activation as typed."""
+    out: dict[str, np.ndarray] = {}
+    for r in results:
+        spec = r.activation.spec
+        out[f"{spec}/seeds"] = r.seeds
+        out[f"{spec}/losses"] = r.losses
+        if r.slopes is not None:
+            out[f"{spec}/slopes"] = r.slopes
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -486,10 +511,10 @@ def check_seeds(seeds: int, first_seed: int) -> None:
     """Seeds first_seed .. first_seed+seeds-1 must be valid RandomState seeds (0 .. 2**32-1)."""
     _positive_int("seeds", seeds)
     if isinstance(first_seed, bool) or not isinstance(first_seed, int | np.integer):
-        raise XorError(f"first seed must be an integer, got {first_seed!r}")
+        raise InputError(f"first seed must be an integer, got {first_seed!r}")
     if first_seed < 0 or first_seed + seeds > 2**32:
         last = first_seed + seeds - 1
-        raise XorError(f"seeds must lie in 0 .. 2**32-1, got {first_seed} .. {last}")
+        raise InputError(f"seeds must lie in 0 .. 2**32-1, got {first_seed} .. {last}")
 
 
 def _as_activation(activation: str | Activation) -> Activation:
@@ -506,8 +531,8 @@ def _as_activation(activation: str | Activation) -> Activation:
 def train_xor(
     activation: str | Activation,
     *,
-    seeds: int = 100,
-    first_seed: int = 0,
+    seeds: int = defaults.XOR_SEEDS,
+    first_seed: int = defaults.XOR_FIRST_SEED,
     preset: str | None = None,
     epochs: int | None = None,
     hidden: int | None = None,
@@ -530,13 +555,7 @@ def train_xor(
     (``interrupted=True``, ``epochs_completed``).
     """
     act = _as_activation(activation)
-    _positive_int("seeds", seeds)
-    if isinstance(first_seed, bool) or not isinstance(first_seed, int | np.integer):
-        raise XorError(f"first seed must be an integer, got {first_seed!r}")
-    if first_seed < 0 or first_seed + seeds > 2**32:
-        raise XorError(
-            f"seeds must lie in 0 .. 2**32-1, got {first_seed} .. {first_seed + seeds - 1}"
-        )
+    check_seeds(seeds, first_seed)
     config = make_config(
         preset,
         epochs=epochs,

@@ -23,6 +23,15 @@ NUMERICS = [
 UI = {"click", "rich", "matplotlib"}
 
 
+# every module of the package, by its path relative to it: "xor", "cli/core", ...
+MODULES = sorted(
+    str(p.relative_to(PACKAGE).with_suffix(""))
+    for p in PACKAGE.rglob("*.py")
+    if p.stem != "__main__"
+)
+CLI_MODULES = [m for m in MODULES if m.split("/")[0] == "cli"]
+
+
 def _imports(module: str, top_level_only: bool = False) -> set[str]:
     tree = ast.parse((PACKAGE / f"{module}.py").read_text())
     nodes = tree.body if top_level_only else ast.walk(tree)
@@ -42,20 +51,26 @@ def test_numerics_import_no_ui_library(module):
     assert not bad, f"actcheck/{module}.py imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("module", [p.stem for p in PACKAGE.glob("*.py") if p.stem != "__main__"])
+def test_the_cli_package_is_found():
+    assert "cli/__init__" in CLI_MODULES and "cli/gradcheck" in CLI_MODULES
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if m not in CLI_MODULES])
 def test_nothing_imports_the_cli(module):
-    if module == "cli":
-        return
-    assert not {m for m in _imports(module) if m in ("actcheck.cli", "actcheck.cli.cli")}
+    assert not {m for m in _imports(module) if m == "actcheck.cli" or m.startswith("actcheck.cli.")}
 
 
-@pytest.mark.parametrize("module", ["plotting", "report", "cli", "__init__"])
+@pytest.mark.parametrize("module", ["plotting", "report", "__init__", "defaults", *CLI_MODULES])
 def test_heavy_libraries_are_imported_where_they_are_used(module):
     """matplotlib (and, for the CLI, numpy) load inside functions, so --help stays fast."""
     top = _imports(module, top_level_only=True)
     assert not {m for m in top if m.split(".")[0] == "matplotlib"}
-    if module in ("cli", "__init__"):
+    if module in ("__init__", "defaults", *CLI_MODULES):
         assert not {m for m in top if m.split(".")[0] in ("numpy", "scipy", "rich")}
+        # the CLI loads the library's modules inside its functions too, except the cheap ones
+        cheap = {"actcheck", "actcheck.defaults", "actcheck.__version__", "actcheck.errors"}
+        library = {m for m in top if m.startswith("actcheck") and not m.startswith("actcheck.cli")}
+        assert library <= cheap, sorted(library - cheap)
 
 
 def test_only_the_catalog_reads_entries():
@@ -63,3 +78,19 @@ def test_only_the_catalog_reads_entries():
     for path in PACKAGE.rglob("*.py"):
         if path.name != "activations.py":
             assert not re.search(r"\.entry\b", path.read_text()), f"{path} reads .entry"
+
+
+@pytest.mark.parametrize("module", CLI_MODULES)
+def test_the_cli_copies_no_default(module):
+    """Option defaults come from actcheck.defaults: no number or string literal in the CLI."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text())
+    copied = [
+        f"line {kw.value.lineno}: default={kw.value.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for kw in node.keywords
+        if kw.arg == "default"
+        and isinstance(kw.value, ast.Constant)
+        and not isinstance(kw.value.value, bool | None)
+    ]
+    assert not copied, copied

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from matplotlib.colors import to_rgb
 
-import actcheck.cli
+import actcheck.cli.plot
 from actcheck import get, names, parse_spec
 from actcheck import plotting as P
 from actcheck.cli import cli
@@ -401,7 +401,7 @@ def test_documented_commands_parse(command, run, monkeypatch):
     monkeypatch.setattr(P, "activation_figure", lambda acts, spec: made.append(spec) or _Fig())
     monkeypatch.setattr(P, "save_figure", lambda fig, path, dpi: Path(path))
     # the documented paths (docs/images/...) need not exist where the test runs
-    monkeypatch.setattr(actcheck.cli, "check_output", lambda path, what, figure=False: None)
+    monkeypatch.setattr(actcheck.cli.plot, "check_output", lambda path, what, figure=False: None)
     r = run(*shlex.split(command)[2:])
     assert r.exit_code == 0, r.output
     assert len(made) == 1

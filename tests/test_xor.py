@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import actcheck
+from actcheck.errors import InputError
 from actcheck.xor import (
     LOSS_THRESHOLDS,
-    XorError,
     correct,
     dead_fraction,
     epochs_to_threshold,
@@ -215,7 +215,7 @@ def test_prelu_slope_is_learned_and_reported():
     assert (r.slopes[:, 0] == 0.25).all()
     np.testing.assert_array_equal(r.slopes[:, -1], r.weights["slope"])
     assert not np.allclose(r.slopes[:, -1], 0.25)
-    assert set(r.summary()["slope"]) >= {"initial", "final_median", "final_q1", "final_q3"}
+    assert set(r.to_dict()["slope"]) >= {"initial", "final_median", "final_q1", "final_q3"}
     assert train_xor("relu", seeds=1, epochs=2).slopes is None
 
 
@@ -294,7 +294,7 @@ def test_quantiles_rank_nan_as_worst():
 
 def test_result_statistics_are_consistent():
     r = train_xor("relu", seeds=20, epochs=200, hidden=2)
-    s = r.summary()
+    s = r.to_dict()
     assert s["success_rate"] == r.success.mean()
     assert 0 < s["success_rate"] < 1  # H = 2 ReLU fails on some seeds
     assert s["never_reached_threshold"] == int((r.epochs_to_threshold < 0).sum())
@@ -368,6 +368,25 @@ def test_ctrl_c_stops_between_epochs():
         {"threshold": 0.0},
     ],
 )
-def test_bad_arguments_raise_xor_error(kwargs):
-    with pytest.raises(XorError):
+def test_bad_arguments_raise_input_error(kwargs):
+    with pytest.raises(InputError):
         train_xor("relu", **{"seeds": 1, **kwargs})
+
+
+def test_summary_is_one_line_and_to_dict_has_per_seed_statistics():
+    r = train_xor("relu", seeds=4, epochs=30)
+    line = r.summary()
+    assert "\n" not in line and line.startswith("relu: ") and "of 4 seeds solved" in line
+    d = r.to_dict()
+    assert d["per_seed"]["seed"] == [0, 1, 2, 3] and len(d["per_seed"]["final_loss"]) == 4
+    assert "losses" not in d  # histories are separate: actcheck.xor.histories
+    assert r.config.to_dict()["threshold"] == LOSS_THRESHOLDS["sse"]
+
+
+def test_histories_by_activation_spec():
+    from actcheck.xor import histories
+
+    results = [train_xor("relu", seeds=3, epochs=5), train_xor("prelu", seeds=3, epochs=5)]
+    h = histories(results)
+    assert sorted(h) == ["prelu/losses", "prelu/seeds", "prelu/slopes", "relu/losses", "relu/seeds"]
+    assert h["relu/losses"].shape == (3, 5) and h["prelu/slopes"].shape == (3, 6)

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -23,15 +24,15 @@ def runner(tmp_path, monkeypatch):
 
 def test_trains_prints_the_table_and_writes_everything(runner, tmp_path):
     args = ["train-xor", "relu", "prelu", *FAST, "-o", "loss.svg", "--decision-boundary", "b.png"]
-    args += ["--json", "r.json", "--csv", "r.csv"]
+    args += ["--histories", "r.npz", "--csv", "r.csv"]
     res = runner.invoke(cli, args)
     assert res.exit_code == 0, res.output
     assert "solved" in res.output and "prelu" in res.output and "relu" in res.output
-    assert "wrote loss.svg, b.png, r.json, r.csv" in res.output
+    assert "wrote loss.svg, b.png, r.npz, r.csv" in res.output
     assert (tmp_path / "loss.svg").read_text().lstrip().startswith("<?xml")
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
     # only the four outputs: no temporary files left behind
-    assert sorted(os.listdir(tmp_path)) == ["b.png", "loss.svg", "r.csv", "r.json"]
+    assert sorted(os.listdir(tmp_path)) == ["b.png", "loss.svg", "r.csv", "r.npz"]
 
 
 def test_default_chart_name_and_quiet(runner, tmp_path):
@@ -41,19 +42,49 @@ def test_default_chart_name_and_quiet(runner, tmp_path):
     assert "wrote" not in res.output
 
 
-def test_json_contents(runner, tmp_path):
-    res = runner.invoke(cli, ["train-xor", "relu", "prelu", *FAST, "--json", "r.json", "-q"])
+def test_json_on_stdout_holds_the_statistics(runner, tmp_path):
+    res = runner.invoke(cli, ["train-xor", "relu", "prelu", *FAST, "--json"])
     assert res.exit_code == 0, res.output
-    data = json.loads((tmp_path / "r.json").read_text())
+    data = json.loads(res.stdout)  # stdout holds the JSON and nothing else
+    assert "wrote xor-loss.png" in res.stderr and "solved" not in res.output
     assert data["config"]["epochs"] == 30 and data["config"]["threshold"] == 0.01
     relu, prelu = data["results"]
     assert relu["activation"] == "relu" and relu["seeds"] == 4
-    assert len(relu["losses"]) == 4 and len(relu["losses"][0]) == 30
     direct = xor.train_xor("relu", seeds=4, epochs=30)
-    assert relu["losses"][2] == direct.losses[2].tolist()
     assert relu["success_rate"] == direct.success_rate
     assert relu["per_seed"]["seed"] == [0, 1, 2, 3]
-    assert "slope" not in relu and len(prelu["slopes"][0]) == 31
+    assert relu["per_seed"]["final_loss"] == direct.final_loss.tolist()
+    assert "losses" not in relu  # histories only when asked: --histories
+    assert "slope" not in relu and prelu["slope"]["initial"] == 0.25
+    assert sorted(os.listdir(tmp_path)) == ["xor-loss.png"]
+
+
+def test_json_stays_small_with_many_seeds_and_epochs(runner):
+    res = runner.invoke(cli, ["train-xor", "relu", "--seeds", "50", "--epochs", "400", "--json"])
+    assert res.exit_code == 0, res.output
+    assert len(res.stdout) < 20_000  # statistics only; 50 x 400 losses would be ~1 MB
+
+
+def test_diverged_seeds_are_null_in_json(runner):
+    res = runner.invoke(cli, ["train-xor", "relu", *FAST, "--lr", "1e200", "--json", "-q"])
+    assert res.exit_code == 0, res.output
+    assert "NaN" not in res.stdout and "Infinity" not in res.stdout
+    (relu,) = json.loads(res.stdout)["results"]
+    assert relu["final_loss_median"] is None and None in relu["per_seed"]["final_loss"]
+
+
+def test_histories_npz_contents(runner, tmp_path):
+    import numpy as np
+
+    res = runner.invoke(cli, ["train-xor", "relu", "prelu", *FAST, "--histories", "h.npz", "-q"])
+    assert res.exit_code == 0, res.output
+    with np.load(tmp_path / "h.npz") as h:
+        direct = xor.train_xor("relu", seeds=4, epochs=30)
+        np.testing.assert_array_equal(h["relu/losses"], direct.losses)
+        assert h["relu/seeds"].tolist() == [0, 1, 2, 3] and h["prelu/slopes"].shape == (4, 31)
+    first = (tmp_path / "h.npz").read_bytes()
+    runner.invoke(cli, ["train-xor", "relu", "prelu", *FAST, "--histories", "h.npz", "-q"])
+    assert (tmp_path / "h.npz").read_bytes() == first  # same arguments, same bytes
 
 
 def test_csv_contents(runner, tmp_path):
@@ -77,17 +108,17 @@ def test_csv_contents(runner, tmp_path):
 
 def test_preset_classic_and_overrides(runner, tmp_path):
     res = runner.invoke(
-        cli, ["train-xor", "relu", "--preset", "classic", "--seeds", "3", "--json", "r.json", "-q"]
+        cli, ["train-xor", "relu", "--preset", "classic", "--seeds", "3", "--json", "-q"]
     )
     assert res.exit_code == 0, res.output
-    data = json.loads((tmp_path / "r.json").read_text())
+    data = json.loads(res.stdout)
     assert data["config"]["hidden"] == 30 and data["config"]["epochs"] == 200
     assert not data["config"]["bias"]
     res = runner.invoke(
         cli, ["train-xor", "relu", "--preset", "classic", "--epochs", "7", "--bias", "-q",
-              "--seeds", "2", "--json", "r.json"],
+              "--seeds", "2", "--json"],
     )  # fmt: skip
-    data = json.loads((tmp_path / "r.json").read_text())
+    data = json.loads(res.stdout)
     assert data["config"]["epochs"] == 7 and data["config"]["bias"]
     assert data["config"]["lr"] == 0.002
 
@@ -112,7 +143,7 @@ def test_preset_classic_and_overrides(runner, tmp_path):
         (["nosuch"], "unknown"),
         (["-o", "missing/dir/loss.png"], "does not exist"),
         (["-o", "."], "is a directory"),
-        (["--json", "missing/r.json"], "does not exist"),
+        (["--histories", "missing/r.npz"], "does not exist"),
         (["--csv", "missing/r.csv"], "does not exist"),
         (["--decision-boundary", "missing/b.png"], "does not exist"),
     ],
@@ -155,7 +186,7 @@ def test_failed_write_leaves_no_partial_file(runner, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
-def test_ctrl_c_writes_what_was_computed(runner, tmp_path, monkeypatch):
+def test_ctrl_c_writes_what_was_computed_and_exits_130(runner, tmp_path, monkeypatch):
     real = xor.train_xor
 
     def interrupted(act, **kwargs):
@@ -166,16 +197,20 @@ def test_ctrl_c_writes_what_was_computed(runner, tmp_path, monkeypatch):
         return real(act, **{**kwargs, "progress": hook})
 
     monkeypatch.setattr(xor, "train_xor", interrupted)
-    args = ["train-xor", "relu", "tanh", "elu", *FAST, "--json", "r.json", "--csv", "r.csv"]
+    args = ["train-xor", "relu", "tanh", "elu", *FAST, "--histories", "h.npz", "--csv", "r.csv"]
     res = runner.invoke(cli, args)
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 130, res.output  # interrupted, what was computed still written
     assert "Interrupted" in res.output and "interrupted at" in res.output
-    data = json.loads((tmp_path / "r.json").read_text())
+    res = runner.invoke(cli, [*args, "--json"])
+    assert res.exit_code == 130, res.output
+    assert "Interrupted" in res.stderr
+    data = json.loads(res.stdout)
     assert [r["activation"] for r in data["results"]] == ["relu", "tanh"]
     relu, tanh = data["results"]
     assert relu["epochs_completed"] == 30 and not relu["interrupted"]
     assert tanh["epochs_completed"] == 12 and tanh["interrupted"]
-    assert len(tanh["losses"][0]) == 12
+    with np.load(tmp_path / "h.npz") as h:
+        assert h["tanh/losses"].shape == (4, 12) and "elu/losses" not in h
     assert (tmp_path / "xor-loss.png").exists() and (tmp_path / "r.csv").exists()
 
 
@@ -208,10 +243,10 @@ def test_one_epoch_float32_with_boundaries(runner, tmp_path):
 
 def test_progress_bar_path():
     from actcheck import get
-    from actcheck.cli import _train_all
+    from actcheck.cli.train_xor import train_all
 
     config = xor.make_config(epochs=20)
-    results = _train_all([get("relu"), get("tanh")], config, 3, 0, show_progress=True)
+    results = train_all([get("relu"), get("tanh")], config, 3, 0, show_progress=True)
     assert [r.epochs_completed for r in results] == [20, 20]
 
 
@@ -224,3 +259,13 @@ def test_bad_figure_extension_fails_before_training(tmp_path, option):
     assert result.output.count("\n") == 1 and "use one of .png, .svg, .pdf" in result.output
     assert "solved" not in result.output  # no table: nothing was trained
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_before_the_first_epoch_writes_nothing(runner, tmp_path, monkeypatch):
+    def interrupted(act, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(xor, "train_xor", interrupted)
+    res = runner.invoke(cli, ["train-xor", "relu", *FAST, "--json"])
+    assert res.exit_code == 130 and res.stdout == ""
+    assert "nothing written" in res.stderr and os.listdir(tmp_path) == []

@@ -1,0 +1,120 @@
+"""What every command shares: one-line usage errors, bad input -> exit 2, options scoped
+to a mode of a command.
+
+Exit codes (README, "Output conventions"): 0 all passed; 1 a check failed
+(``output.exit_failed``, the only source of 1); 2 bad input or usage (``BadInput``,
+and the library's ``InputError`` mapped in ``Command.invoke``); 130 interrupted
+(``EXIT_INTERRUPTED``: Ctrl-C, here or after a command wrote what it had computed).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+class BadInput(click.ClickException):
+    """Bad input found after parsing: ``Error: <one line>`` on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+# Error types that meant "bad input" before actcheck.errors.InputError replaced them; looked up
+# only in modules already imported, and only while they are still ValueErrors.
+_LEGACY_INPUT_ERRORS = (
+    ("actcheck.activations", "ActivationError"),
+    ("actcheck.gradcheck", "GradcheckError"),
+    ("actcheck.userimpl", "ImplError"),
+    ("actcheck.xor", "XorError"),
+)
+
+
+def input_error_types() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean bad input: ``InputError`` and its not yet merged predecessors."""
+    from actcheck.errors import InputError
+
+    found: list[type[BaseException]] = [InputError]
+    for module, name in _LEGACY_INPUT_ERRORS:
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and issubclass(cls, ValueError):
+            found.append(cls)
+    return tuple(found)
+
+
+def _one_line(err: click.UsageError) -> click.UsageError:
+    # click prints usage + hint + message; one clear line with a pointer to --help reads better
+    ctx = err.ctx
+    if ctx is not None:
+        # a plain UsageError: BadParameter.format_message would prefix "Invalid value for" again
+        return click.UsageError(f"{err.format_message()} (see '{ctx.command_path} --help')")
+    return err
+
+
+class _OneLineUsage(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as err:
+            raise _one_line(err) from None
+
+
+class Command(_OneLineUsage):
+    """A command whose usage errors are one line and whose library InputErrors exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # the one place where the library's "bad input" becomes exit code 2
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # click would say "Aborted!" and exit 1, which means "a check failed"
+            click.echo("Interrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as err:
+            if isinstance(err, click.ClickException) or not isinstance(err, input_error_types()):
+                raise
+            raise BadInput(str(err)) from None
+
+
+class Group(_OneLineUsage, click.Group):
+    command_class = Command
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as err:
+            raise _one_line(err) from None
+
+
+class ScopedOption(click.Option):
+    """An option that belongs to one mode of its command (``scope``), e.g. ``"impl"``.
+
+    A command with modes calls ``only_in_scope``: an option of another mode given on the
+    command line is a usage error, so nothing given is silently ignored. The scope is
+    declared beside the option itself, so there is no list of names to keep in step.
+    """
+
+    def __init__(self, *args: Any, scope: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.scope = scope
+
+
+def only_in_scope(ctx: click.Context, scope: str, why: dict[str, str]) -> dict[str, Any]:
+    """The parameters of ``scope`` (and the unscoped ones) from ``ctx.params``.
+
+    An option of another scope given explicitly raises BadInput with ``why[its scope]``,
+    e.g. ``{"impl": "needs --impl FILE.py:NAME", "catalog": "does not apply to --impl"}``.
+    """
+    from click.core import ParameterSource
+
+    kept: dict[str, Any] = {}
+    for param in ctx.command.params:
+        other = getattr(param, "scope", scope)
+        if other == scope:
+            kept[param.name] = ctx.params[param.name]
+        elif ctx.get_parameter_source(param.name) not in (ParameterSource.DEFAULT, None):
+            raise BadInput(f"{param.opts[0]} {why[other]}")
+    return kept

@@ -1,0 +1,103 @@
+"""``actcheck gradcheck --impl``: checking the user's own layer code.
+
+Its options are declared here with ``scope="impl"`` (see ``core.ScopedOption``); the
+gradcheck command hosts them and hands over to ``run_impl``. No numerics here.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from actcheck import defaults
+from actcheck.cli.core import ScopedOption
+from actcheck.cli.output import console, echo_json, exit_failed
+
+SCOPE = "impl"
+
+HELP = """\b
+--impl checks YOUR layer instead of a catalog activation: FILE.py:NAME or
+package.module:NAME naming a class with forward(x)/backward(dout) (made with no
+arguments), an instance, NAME_forward(x) -> (out, cache) with its NAME_backward(dout,
+cache), a function plus --derivative, or (with torch) a
+torch.nn.Module, torch.autograd.Function or tensor function. WARNING: loading the
+file RUNS ITS CODE, as 'python FILE.py' would; only point it at code you trust.
+"""
+
+
+def _shape(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        shape = tuple(int(s) for s in value.replace("x", ",").split(",") if s.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a shape like 64,32") from None
+    if not shape or any(s <= 0 for s in shape):
+        raise click.BadParameter(f"{value!r}: sizes must be positive integers, e.g. 64,32")
+    return shape
+
+
+def impl_option(f: Callable) -> Callable:
+    """``--impl``: the switch between the catalog check and the user-code check."""
+    return click.option(
+        "--impl",
+        metavar="FILE.py:NAME",
+        help="Check your own layer code (FILE.py:NAME or package.module:NAME). "
+        "This imports the file and RUNS ITS CODE.",
+    )(f)
+
+
+_option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
+
+
+def impl_options(f: Callable) -> Callable:
+    """The options that only mean something with --impl (shown in this order)."""
+    f = _option(
+        "--allow-inplace",
+        is_flag=True,
+        help="With --impl: report in-place changes to x or dout as warnings, not failures.",
+    )(f)
+    f = _option(
+        "--shape",
+        callback=_shape,
+        metavar="N,M,...",
+        help="With --impl: shape of the input batch "
+        f"(default {','.join(map(str, defaults.IMPL_SHAPE))}).",
+    )(f)
+    return _option(
+        "--derivative",
+        metavar="FILE.py:NAME",
+        help="With --impl FUNCTION: its elementwise derivative f'(x). Runs the file's code.",
+    )(f)
+
+
+def run_impl(
+    impl: str,
+    derivative: str | None,
+    shape: tuple[int, ...] | None,
+    dtype: str,
+    seed: int,
+    allow_inplace: bool,
+    as_json: bool,
+) -> None:
+    """Load, check and render the user's layer; exit 1 on any failure (bad input: exit 2)."""
+    from actcheck import report
+    from actcheck.implcheck import check_impl
+
+    result = check_impl(
+        impl,
+        derivative,
+        shape=shape or defaults.IMPL_SHAPE,
+        dtype=dtype,
+        seed=seed,
+        allow_inplace=allow_inplace,
+    )
+    if as_json:
+        echo_json(report.impl_json(result))
+    else:
+        console().print(report.impl_report(result))
+    if not result.passed:
+        exit_failed()
