@@ -489,8 +489,8 @@ def run_impl(
 ) -> None:
     """Load, check and render the user's layer; exit 1 on any failure, 2 when it cannot load."""
     from actcheck import report
+    from actcheck.errors import InputError as ImplInputError
     from actcheck.implcheck import check_impl
-    from actcheck.userimpl import ImplError
 
     try:
         result = check_impl(
@@ -501,7 +501,7 @@ def run_impl(
             seed=seed,
             allow_inplace=allow_inplace,
         )
-    except ImplError as err:
+    except ImplInputError as err:
         raise InputError(str(err)) from None
     if as_json:
         echo_json(report.impl_json(result))

@@ -9,8 +9,25 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "actcheck"
 # numerics: never click, rich or matplotlib
+# a package (implcheck) stands for every module in it
 NUMERICS = ["activations", "numdiff", "gradcheck", "userimpl", "implcheck", "xor", "plotdata"]
 UI = {"click", "rich", "matplotlib"}
+
+
+def _modules(name: str) -> list[str]:
+    """``name`` or, for a package, every module in it (``implcheck/check``, ...)."""
+    if (PACKAGE / name).is_dir():
+        return [f"{name}/{p.stem}" for p in sorted((PACKAGE / name).glob("*.py"))]
+    return [name]
+
+
+NUMERIC_MODULES = [m for name in NUMERICS for m in _modules(name)]
+ALL_MODULES = [
+    m
+    for p in sorted(PACKAGE.iterdir())
+    if (p.suffix == ".py" and p.stem != "__main__") or (p.is_dir() and (p / "__init__.py").exists())
+    for m in _modules(p.stem)
+]
 
 
 def _imports(module: str, top_level_only: bool = False) -> set[str]:
@@ -26,13 +43,17 @@ def _imports(module: str, top_level_only: bool = False) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("module", NUMERICS)
+def test_every_implcheck_module_is_covered():
+    assert "implcheck/diagnosis" in NUMERIC_MODULES and "implcheck/check" in ALL_MODULES
+
+
+@pytest.mark.parametrize("module", NUMERIC_MODULES)
 def test_numerics_import_no_ui_library(module):
     bad = {m for m in _imports(module) if m.split(".")[0] in UI}
     assert not bad, f"actcheck/{module}.py imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("module", [p.stem for p in PACKAGE.glob("*.py") if p.stem != "__main__"])
+@pytest.mark.parametrize("module", ALL_MODULES)
 def test_nothing_imports_the_cli(module):
     if module == "cli":
         return
