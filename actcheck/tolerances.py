@@ -105,6 +105,8 @@ def directional(dtype: Any = "float64", **overrides: float) -> DirectionalTolera
     name = getattr(dtype, "name", None) or str(dtype)
     if name not in DIRECTIONAL:
         raise InputError(f"no tolerances for dtype {name!r} (have {', '.join(DIRECTIONAL)})")
+    if not overrides:  # the hot path: called once per direction
+        return DIRECTIONAL[name]
     known = {f.name for f in dataclasses.fields(DirectionalTolerances)}
     unknown = sorted(set(overrides) - known)
     if unknown:

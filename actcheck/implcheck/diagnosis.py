@@ -292,9 +292,10 @@ def matrix_bug(analytic: Array, numerical: Array, bound: Array) -> str:
                 "only the diagonal of the Jacobian is there: the cross terms "
                 "(dy_k/dx_j, k != j) are missing"
             )
-        if diag_ok:
-            return "the diagonal of the Jacobian is right, the cross terms (k != j) are wrong"
+        # before "cross terms wrong": a transpose keeps the diagonal, so it would hide there
         jt = np.swapaxes(jn, 1, 2)
         if np.all(np.abs(ja - jt) <= bound + np.swapaxes(bound, 1, 2)):
             return "transposed Jacobian (backward multiplies by J instead of J^T)"
+        if diag_ok:
+            return "the diagonal of the Jacobian is right, the cross terms (k != j) are wrong"
     return "Jacobian entries wrong (no simple pattern)"
