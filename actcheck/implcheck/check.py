@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from actcheck.defaults import IMPL_SEED, IMPL_SHAPE
+from actcheck.defaults import DTYPE, DTYPES, IMPL_SEED, IMPL_SHAPE
 from actcheck.errors import GradcheckError, InputError
 from actcheck.implcheck import derivatives, detectors
 from actcheck.implcheck.results import Check, ImplResult
@@ -54,7 +54,7 @@ def check_impl(
     derivative: Any = None,
     *,
     shape: tuple[int, ...] = IMPL_SHAPE,
-    dtype: str = "float64",
+    dtype: str = DTYPE,
     seed: int = IMPL_SEED,
     allow_inplace: bool = False,
 ) -> ImplResult:
@@ -65,9 +65,12 @@ def check_impl(
     Module / autograd.Function). ``derivative``: f' for a plain function f, as a
     spec or a function. Raises InputError when the target cannot be used.
     """
-    dt = np.dtype(dtype) if dtype in ("float64", "float32") else None
-    if dt is None:
-        raise InputError(f"dtype must be float64 or float32, got {dtype!r}")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in DTYPES:
+        raise InputError(f"dtype must be {' or '.join(DTYPES)}, got {dtype!r}")
     shape = tuple(int(s) for s in shape)
     if not shape or any(s <= 0 for s in shape):
         raise InputError(f"shape must be positive sizes, got {shape}")
@@ -93,7 +96,7 @@ def check_impl(
         dt.name,
         seed,
         elementwise=s.elementwise if s else None,
-        method=_method(s, rows),
+        method=_method(rows),
         params=tuple(p.name for p in s.params) if s else (),
         checks=tuple(_locate(c, layer) for c in rows),
     )
@@ -147,22 +150,16 @@ def _rows(
     elementwise = is_elementwise(layer, x, y, dt, rng)
     yield detectors.elementwise_row(x, y, elementwise)
     params = find_params(layer, x, dout, rng)
-    s = Subject(layer, dt, x, y, dout, num_dtype, elementwise, params, None)
-    if layer.has_dout:
-        lin_rows, linear_bug = detectors.linearity(s.dx, x, y, dt, rng)
-        yield from lin_rows
-        s = dataclasses.replace(s, linear_bug=linear_bug)
+    linear_rows, linear_bug = detectors.linearity(layer, x, y, dt, rng)
+    yield from linear_rows
+    s = Subject(layer, dt, x, y, dout, num_dtype, elementwise, params, linear_bug)
     yield s
     for check in CHECKS:
         yield from check(s, rng)
 
 
-def _method(s: Subject | None, rows: list[Check]) -> str:
-    """How the derivative was compared, for the report's head."""
-    if s is None:
-        return ""
-    if s.elementwise:
-        return "per point (elementwise)" if any(r.name.startswith("dx vs") for r in rows) else ""
+def _method(rows: list[Check]) -> str:
+    """How the derivative was compared (per point, full Jacobian, projections)."""
     return next((r.stats["method"] for r in rows if "method" in r.stats), "")
 
 

@@ -142,8 +142,9 @@ def per_point(s: Subject, rng: np.random.Generator) -> list[Check]:
         "points": int(x.size),
         "max_abs_error": float(np.max(np.abs(a - ref)[~kink], initial=0.0)),
         "kink_points": int(kink.sum()),
-        "method": "per point (numdiff engine: Richardson central / complex step, "
-        "one-sided at kinks, per-point error bound)",
+        "method": "per point (elementwise)",
+        "engine": "numdiff: Richardson central / complex step, one-sided at kinks, "
+        "per-point error bound",
     }
     conventions = diagnosis.kink_summary(kinks)
     if conventions:

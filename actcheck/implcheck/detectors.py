@@ -13,7 +13,7 @@ import numpy as np
 
 from actcheck.implcheck.limits import ADDITIVITY_RTOL, LINEARITY_RTOL
 from actcheck.implcheck.results import Check
-from actcheck.implcheck.subject import index, random_dout, same
+from actcheck.implcheck.subject import backward_dx, index, random_dout, same
 from actcheck.userimpl import Layer, UserCodeError
 
 Array = np.ndarray
@@ -259,19 +259,21 @@ def elementwise_row(x: Array, y: Array, elementwise: bool) -> Check:
 
 
 def linearity(
-    dx: Any, x: Array, y: Array, dtype: np.dtype, rng: np.random.Generator
+    layer: Layer, x: Array, y: Array, dtype: np.dtype, rng: np.random.Generator
 ) -> tuple[list[Check], str | None]:
     """backward(2·d) = 2·backward(d) and backward(d1 + d2) = backward(d1) + backward(d2).
 
-    ``dx(x, dout)`` is backward's dx (None when its shape changed). Returns the
-    rows and, when linearity fails, the bug every later derivative error follows from.
+    Returns the rows and, when linearity fails, the bug every later derivative
+    error follows from (catches "forgot to multiply by dout", "ignores dout").
     """
+    if not layer.has_dout:  # an elementwise derivative f'(x): no dout to be linear in
+        return [], None
     d1 = random_dout(y.shape, dtype, rng)
     d2 = random_dout(y.shape, dtype, rng)
-    a = dx(x, d1)
-    a2 = dx(x, (2 * d1).astype(dtype))
-    b = dx(x, d2)
-    ab = dx(x, (d1 + d2).astype(dtype))
+    a = backward_dx(layer, x, d1)
+    a2 = backward_dx(layer, x, (2 * d1).astype(dtype))
+    b = backward_dx(layer, x, d2)
+    ab = backward_dx(layer, x, (d1 + d2).astype(dtype))
     if any(v is None for v in (a, a2, b, ab)):
         return [dx_changed()], None
     scale = np.max(np.abs(a)) + np.max(np.abs(b)) + np.finfo(dtype).tiny

@@ -45,11 +45,15 @@ class Subject:
         return np.asarray(self.layer.forward(x.astype(self.num_dtype)), dtype=np.float64)
 
     def dx(self, x: Array, dout: Array) -> Array | None:
-        """backward's dx as float64; None when its shape changed between calls (fatal)."""
-        r = self.layer.vjp(x, dout)
-        if not isinstance(r.dx, np.ndarray) or r.dx.shape != x.shape:
-            return None
-        return r.dx.astype(np.float64)
+        return backward_dx(self.layer, x, dout)
+
+
+def backward_dx(layer: Layer, x: Array, dout: Array) -> Array | None:
+    """backward's dx as float64; None when its shape changed between calls (fatal)."""
+    r = layer.vjp(x, dout)
+    if not isinstance(r.dx, np.ndarray) or r.dx.shape != x.shape:
+        return None
+    return r.dx.astype(np.float64)
 
 
 # ---------------------------------------------------------------------------
