@@ -282,9 +282,16 @@ def test_cli_options_shape_dtype_seed_json() -> None:
         "--seed", "4", "--json",
     )  # fmt: skip
     assert code == 1
-    data = json.loads(out)
+    data = json.loads(out, parse_constant=_no_constant)  # strict JSON: no NaN, no Infinity
     assert data["passed"] is False and data["shape"] == [8, 5] and data["dtype"] == "float32"
     assert any("cross terms" in (c["bug"] or "") for c in data["checks"])
+    (row,) = [c for c in data["checks"] if c["status"] == "fail"]
+    assert set(row["worst"][0]) >= {"analytic", "numerical", "error", "bound"}
+    assert row["stats"]["method"].startswith("full per-sample Jacobian")
+
+
+def _no_constant(name: str) -> None:
+    raise AssertionError(f"{name} in JSON")
 
 
 def test_cli_function_with_derivative() -> None:
