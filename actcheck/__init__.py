@@ -43,9 +43,7 @@ _LAZY = {
     "check_impl": "implcheck",
     "assert_impl": "implcheck",
     "ImplResult": "implcheck",
-    "ImplCheckFailure": "implcheck",
     "load_layer": "userimpl",
-    "ImplError": "userimpl",
 }
 
 __all__ = ["__version__", *_LAZY]

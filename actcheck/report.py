@@ -422,7 +422,7 @@ def impl_report(result: Any) -> Any:
     table.add_column("result", no_wrap=True)
     table.add_column("details")
     for c in result.checks:
-        table.add_row(escape(c.name), _IMPL_STATUS[c.status], escape(c.summary))
+        table.add_row(escape(c.name), _IMPL_STATUS[c.status], escape(c.details))
     parts: list[Any] = [head, table]
     for c in result.checks:
         if c.status not in ("fail", "warn"):
@@ -483,5 +483,26 @@ def _worst_table(worst: list[dict[str, Any]]) -> Table:
 
 
 def impl_json(result: Any) -> dict[str, Any]:
-    """JSON-ready data of an ImplResult."""
-    return result.describe()
+    """JSON-ready data of an ImplResult: strict JSON, NaN and infinities as null."""
+    from actcheck.jsonout import jsonable
+
+    return jsonable(result.to_dict())
+
+
+def impl_text(result: Any) -> str:
+    """The failures and warnings as plain text (``assert_impl``'s message)."""
+    lines = [
+        f"{result.target} ({result.kind}), shape {tuple(result.shape)}, {result.dtype}: "
+        + ("PASS" if result.passed else "FAIL")
+    ]
+    for c in result.checks:
+        if c.status in ("fail", "warn"):
+            lines.append(f"  {c.status.upper()} {c.name}: {c.details}")
+            if c.bug:
+                lines.append(f"    bug: {c.bug}")
+            if c.where:
+                lines.append(f"    where: {c.where}")
+            lines.extend(
+                "    " + ", ".join(f"{k}={_cell(v)}" for k, v in w.items()) for w in c.worst
+            )
+    return "\n".join(lines)

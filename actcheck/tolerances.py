@@ -73,3 +73,42 @@ def tolerances(dtype: Any = "float64", **overrides: float) -> Tolerances:
     if unknown:
         raise InputError(f"unknown tolerance {unknown[0]!r} (have {', '.join(FIELDS)})")
     return dataclasses.replace(TOLERANCES[name], **overrides)
+
+
+# ---------------------------------------------------------------------------
+# Directional differences (user-code checks: Jacobians, projections, parameters)
+# ---------------------------------------------------------------------------
+# A derivative along a direction through a whole forward call (Σ u·y summed over
+# many entries) rounds like the terms it is summed from, not like one f(x): these
+# constants belong to ``numdiff.central_along``; its mismatch factor is ``safety``.
+
+
+@dataclass(frozen=True)
+class DirectionalTolerances:
+    """Constants of ``numdiff.central_along`` and the user-code checks for one dtype."""
+
+    step: float  # step relative to max(|x|, 1) rounded up to a power of two
+    roundoff_ulps: float  # round-off of a difference quotient: this many ε·(max|g| + scale)/h
+    analytic_ulps: float  # the analytic side's own rounding, in ε of the checked dtype
+    noise_ulps: float  # a forward's noise, in ε·max|y|, floors a per-point numerical derivative
+
+
+DIRECTIONAL: dict[str, DirectionalTolerances] = {
+    # Richardson makes the truncation O(h^4): a small step keeps the window around a kink tiny
+    "float64": DirectionalTolerances(2.0**-20, 16.0, 64.0, 16.0),
+    "float32": DirectionalTolerances(2.0**-8, 16.0, 32.0, 16.0),
+}
+
+
+def directional(dtype: Any = "float64", **overrides: float) -> DirectionalTolerances:
+    """The directional row for ``dtype``, with ``overrides`` merged in."""
+    name = getattr(dtype, "name", None) or str(dtype)
+    if name not in DIRECTIONAL:
+        raise InputError(f"no tolerances for dtype {name!r} (have {', '.join(DIRECTIONAL)})")
+    if not overrides:  # the hot path: called once per direction
+        return DIRECTIONAL[name]
+    known = {f.name for f in dataclasses.fields(DirectionalTolerances)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise InputError(f"unknown tolerance {unknown[0]!r} (have {', '.join(sorted(known))})")
+    return dataclasses.replace(DIRECTIONAL[name], **overrides)

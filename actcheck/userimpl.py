@@ -34,11 +34,13 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from actcheck.errors import InputError
 
 Array = np.ndarray
 
@@ -46,10 +48,6 @@ Array = np.ndarray
 _GRAD_NAMES = ("d{}", "d_{}", "grad_{}", "{}_grad", "grad{}", "g{}")
 # containers of parameters / gradients in the cs231n / DLfS style
 _PARAM_DICTS = (("params", "grads"), ("params", "gradients"), ("param", "grad"))
-
-
-class ImplError(ValueError):
-    """The --impl / --derivative target cannot be loaded or used (a usage error)."""
 
 
 @dataclass
@@ -74,7 +72,7 @@ class UserCodeError(Exception):
         fn = f" in {self.function}()" if self.function else ""
         return f"{_short_path(self.file)}:{self.line}{fn}"
 
-    def describe(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "during": self.during,
             "exception": self.exc_type,
@@ -138,25 +136,25 @@ class Loaded:
 def _split_spec(spec: str) -> tuple[str, str]:
     target, sep, name = spec.rpartition(":")
     if not sep or not target or not name:
-        raise ImplError(f"{spec!r}: expected FILE.py:NAME or package.module:NAME")
+        raise InputError(f"{spec!r}: expected FILE.py:NAME or package.module:NAME")
     if not name.replace("_", "a").replace(".", "a").isalnum() or name[0].isdigit():
-        raise ImplError(f"{spec!r}: {name!r} is not a Python name")
+        raise InputError(f"{spec!r}: {name!r} is not a Python name")
     return target, name
 
 
 def _load_file(path: str, spec: str, cache: dict[str, Any] | None = None) -> tuple[Any, str]:
     p = Path(path)
     if not p.is_file():
-        raise ImplError(f"{spec!r}: no such file {path!r}")
+        raise InputError(f"{spec!r}: no such file {path!r}")
     if p.suffix != ".py":
-        raise ImplError(f"{spec!r}: {path!r} is not a .py file")
+        raise InputError(f"{spec!r}: {path!r} is not a .py file")
     real = str(p.resolve())
     if cache is not None and real in cache:  # --impl and --derivative in one file: run it once
         return cache[real], real
     modname = f"_actcheck_user_{abs(hash(real)):x}"
     mspec = importlib.util.spec_from_file_location(modname, real)
     if mspec is None or mspec.loader is None:  # pragma: no cover - .py files always have one
-        raise ImplError(f"{spec!r}: cannot import {path!r}")
+        raise InputError(f"{spec!r}: cannot import {path!r}")
     module = importlib.util.module_from_spec(mspec)
     # the user's own directory first, so its sibling imports work as with `python FILE.py`
     sys.path.insert(0, str(p.resolve().parent))
@@ -167,7 +165,7 @@ def _load_file(path: str, spec: str, cache: dict[str, Any] | None = None) -> tup
     except (Exception, SystemExit) as exc:
         sys.modules.pop(modname, None)
         err = user_error(exc, "loading", {real})
-        raise ImplError(f"{spec!r}: importing {path} raised {err}") from None
+        raise InputError(f"{spec!r}: importing {path} raised {err}") from None
     finally:
         sys.path.remove(str(p.resolve().parent))
     if cache is not None:
@@ -186,11 +184,11 @@ def _load_module(name: str, spec: str) -> tuple[Any, str | None]:
             module = importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name and name.startswith(exc.name):
-            raise ImplError(f"{spec!r}: no module named {exc.name!r}") from None
-        raise ImplError(f"{spec!r}: importing {name} raised {exc!r}") from None
+            raise InputError(f"{spec!r}: no module named {exc.name!r}") from None
+        raise InputError(f"{spec!r}: importing {name} raised {exc!r}") from None
     except (Exception, SystemExit) as exc:
         err = user_error(exc, "loading", set())
-        raise ImplError(f"{spec!r}: importing {name} raised {err}") from None
+        raise InputError(f"{spec!r}: importing {name} raised {err}") from None
     finally:
         if added:
             sys.path.remove(cwd)
@@ -202,7 +200,7 @@ def load(spec: str, cache: dict[str, Any] | None = None) -> Loaded:
     """Import ``FILE.py:NAME`` (by path) or ``package.module:NAME`` and return NAME.
 
     This runs the file's top-level code, afresh on every call (an edited file is
-    re-read) unless ``cache`` already holds it. Raises ImplError with one line.
+    re-read) unless ``cache`` already holds it. Raises InputError with one line.
     """
     target, name = _split_spec(spec)
     if target.endswith(".py") or os.sep in target or "/" in target:
@@ -221,7 +219,7 @@ def load(spec: str, cache: dict[str, Any] | None = None) -> Loaded:
                 and getattr(v, "__module__", None) == module.__name__
             )
             hint = f" (it defines {', '.join(have)})" if have else ""
-            raise ImplError(f"{spec!r}: {where} has no {name!r}{hint}")
+            raise InputError(f"{spec!r}: {where} has no {name!r}{hint}")
         obj = getattr(obj, part)
     src = _source_file(obj) or file
     return Loaded(obj, spec, src)
@@ -284,8 +282,7 @@ class VJP:
     """The result of forward(x) followed by backward(dout)."""
 
     y: Array
-    dx: Any
-    grads: dict[str, Any] = field(default_factory=dict)
+    dx: Any  # parameters' gradients: ParamRef.grad() right after
 
 
 class Layer:
@@ -341,9 +338,6 @@ class Layer:
     def vjp(self, x: Array, dout: Array) -> VJP:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def convert(self, x: Array) -> Array:
-        return x
-
 
 def _as_output(value: Any, during: str) -> Any:
     if isinstance(value, tuple) and len(value) >= 1 and during == "backward":
@@ -377,8 +371,7 @@ class ForwardBackwardLayer(Layer):
     def vjp(self, x: Array, dout: Array) -> VJP:
         y = self.forward(x)
         dx = _as_output(self.call("backward", self.obj.backward, dout.copy()), "backward")
-        grads = {p.name: _copy(p.grad()) for p in self.params}
-        return VJP(y, dx, grads)
+        return VJP(y, dx)
 
     def candidate_params(self) -> list[ParamRef]:
         """Float array (or float) attributes that have a gradient attribute after backward."""
@@ -450,10 +443,6 @@ def _is_float_value(v: Any) -> bool:
     return isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size > 0
 
 
-def _copy(v: Any) -> Any:
-    return v.copy() if isinstance(v, np.ndarray) else v
-
-
 class CachePairLayer(Layer):
     """cs231n style: ``NAME_forward(x) -> (out, cache)``, ``NAME_backward(dout, cache) -> dx``."""
 
@@ -486,7 +475,7 @@ class CachePairLayer(Layer):
     def vjp(self, x: Array, dout: Array) -> VJP:
         y = self.forward(x)
         dx = _as_output(self.call("backward", self.bwd, dout.copy(), self._cache), "backward")
-        return VJP(y, dx, {})
+        return VJP(y, dx)
 
 
 def _backward_partner(obj: Any) -> Callable | None:
@@ -534,7 +523,7 @@ class FunctionLayer(Layer):
             dx = d * dout if np.ndim(d) == 0 or d.shape == dout.shape else d
         else:
             dx = d
-        return VJP(y, dx, {})
+        return VJP(y, dx)
 
 
 # ---------------------------------------------------------------------------
@@ -599,15 +588,11 @@ class TorchLayer(Layer):
 
         return ParamRef(name, lambda: p.detach().cpu().numpy().copy(), set_, grad, p.ndim == 0)
 
-    def _run(self, t: Any, during: str) -> Any:
-        out = self.call(during, self.fn, t)
-        return out
-
     def forward_raw(self, x: Array) -> Any:
         torch = _torch()
         t = torch.from_numpy(x)  # shares memory: in-place changes show in x
         with torch.no_grad():
-            out = self._run(t, "forward")
+            out = self.call("forward", self.fn, t)
         return out.detach().cpu().numpy().copy() if torch.is_tensor(out) else out
 
     def forward(self, x: Array) -> Array:
@@ -618,7 +603,7 @@ class TorchLayer(Layer):
         t = torch.from_numpy(x.copy()).requires_grad_(True)
         if self.module is not None:
             self.module.zero_grad(set_to_none=True)
-        y = self._run(t, "forward")
+        y = self.call("forward", self.fn, t)
         if not torch.is_tensor(y):
             return VJP(y, None)
         g = torch.from_numpy(dout if share_dout else dout.copy())
@@ -631,8 +616,7 @@ class TorchLayer(Layer):
             )
         self.call("backward", lambda: y.backward(g))
         dx = None if t.grad is None else t.grad.detach().numpy().copy()
-        grads = {p.name: p.grad() for p in self.params}
-        return VJP(y.detach().numpy().copy(), dx, grads)
+        return VJP(y.detach().numpy().copy(), dx)
 
     def vjp(self, x: Array, dout: Array) -> VJP:
         return self._vjp(x, dout, share_dout=False)
@@ -661,7 +645,7 @@ def _instantiate(cls: type, name: str, files: set[str]) -> Any:
     except (TypeError, ValueError):
         required = []
     if required:
-        raise ImplError(
+        raise InputError(
             f"{name}: the class needs arguments ({', '.join(required)}); give defaults or "
             "point --impl at an instance created in the file"
         )
@@ -669,13 +653,13 @@ def _instantiate(cls: type, name: str, files: set[str]) -> Any:
         with _quiet():
             return cls()
     except Exception as exc:
-        raise ImplError(
+        raise InputError(
             f"{name}: {name}() raised {user_error(exc, 'constructor', files)}"
         ) from None
 
 
 def adapt(loaded: Loaded | Any, derivative: Loaded | Callable | None = None) -> Layer:
-    """Wrap the loaded object in a Layer. Raises ImplError when it is of no usable kind."""
+    """Wrap the loaded object in a Layer. Raises InputError when it is of no usable kind."""
     if not isinstance(loaded, Loaded):
         loaded = Loaded(loaded, getattr(loaded, "__name__", type(loaded).__name__), None)
         loaded.file = _source_file(loaded.obj)
@@ -692,24 +676,24 @@ def adapt(loaded: Loaded | Any, derivative: Loaded | Callable | None = None) -> 
         layer = _adapt_torch(torch, obj, name, files)
         if layer is not None:
             if dfun is not None:
-                raise ImplError(f"{name}: --derivative is only for plain numpy functions")
+                raise InputError(f"{name}: --derivative is only for plain numpy functions")
             return layer
     if inspect.isclass(obj):
         if hasattr(obj, "forward") and not hasattr(obj, "backward"):
-            raise ImplError(f"{name}: class {obj.__name__} has forward() but no backward(dout)")
+            raise InputError(f"{name}: class {obj.__name__} has forward() but no backward(dout)")
         if not (hasattr(obj, "forward") and hasattr(obj, "backward")):
-            raise ImplError(_kind_message(name, obj))
+            raise InputError(_kind_message(name, obj))
         obj = _instantiate(obj, name, files)
     if hasattr(obj, "forward") and callable(obj.forward) and not inspect.isfunction(obj):
         if not (hasattr(obj, "backward") and callable(obj.backward)):
-            raise ImplError(f"{name}: has forward() but no backward(dout)")
+            raise InputError(f"{name}: has forward() but no backward(dout)")
         if dfun is not None:
-            raise ImplError(f"{name}: --derivative is only for plain functions, not layers")
+            raise InputError(f"{name}: --derivative is only for plain functions, not layers")
         return ForwardBackwardLayer(obj, name, files)
     if callable(obj):
         if dfun is not None:
             if not callable(dfun):
-                raise ImplError("--derivative: not a function")
+                raise InputError("--derivative: not a function")
             return FunctionLayer(obj, dfun, name, files)
         partner = _backward_partner(obj)
         if partner is not None:
@@ -717,11 +701,11 @@ def adapt(loaded: Loaded | Any, derivative: Loaded | Callable | None = None) -> 
         tl = _torch_function(name, obj, files)
         if tl is not None:
             return tl
-        raise ImplError(
+        raise InputError(
             f"{name}: a plain function needs --derivative FILE.py:NAME for its derivative "
             "(or must work on torch tensors, with torch installed)"
         )
-    raise ImplError(_kind_message(name, obj))
+    raise InputError(_kind_message(name, obj))
 
 
 def _kind_message(name: str, obj: Any) -> str:
@@ -765,7 +749,7 @@ def _torch_function(name: str, fn: Callable, files: set[str]) -> Layer | None:
 
 
 def load_layer(spec: str, derivative: str | None = None) -> Layer:
-    """``load`` + ``adapt`` for command-line specs. Raises ImplError (one line)."""
+    """``load`` + ``adapt`` for command-line specs. Raises InputError (one line)."""
     cache: dict[str, Any] = {}
     loaded = load(spec, cache)
     dloaded = load(derivative, cache) if derivative else None

@@ -45,9 +45,10 @@ RUNS = {
 
 ASSERT = """
 import actcheck
+from actcheck.errors import GradcheckError
 try:
     actcheck.assert_impl("examples/sigmoid.py:SigmoidUsesInput")
-except actcheck.ImplCheckFailure as err:
+except GradcheckError as err:
     print(err)
 """
 

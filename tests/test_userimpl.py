@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 
 import actcheck
 from actcheck.cli import cli
-from actcheck.implcheck import ImplCheckFailure, assert_impl, check_impl
-from actcheck.userimpl import ImplError, load_layer
+from actcheck.errors import GradcheckError, InputError
+from actcheck.implcheck import assert_impl, check_impl
+from actcheck.report import impl_text
+from actcheck.userimpl import load_layer
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "examples"
@@ -64,7 +66,7 @@ CORRECT = [
 @pytest.mark.parametrize(("impl", "deriv"), CORRECT, ids=lambda v: str(v).rsplit("/", 1)[-1])
 def test_correct_layers_pass(impl: str, deriv: str | None, dtype: str) -> None:
     result = check_impl(impl, deriv, dtype=dtype)
-    assert result.passed, result.text()
+    assert result.passed, impl_text(result)
 
 
 @pytest.mark.parametrize("shape", [(7,), (3, 4, 5), (1, 300), (2, 2)])
@@ -72,7 +74,7 @@ def test_correct_layers_pass_in_other_shapes(shape: tuple[int, ...]) -> None:
     for impl in ("sigmoid.py:Sigmoid", "softmax.py:Softmax", "relu.py:Relu"):
         for seed in (0, 1):
             result = check_impl(ex(impl), shape=shape, seed=seed, dtype="float32")
-            assert result.passed, result.text()
+            assert result.passed, impl_text(result)
 
 
 class _CatalogLayer:
@@ -94,14 +96,14 @@ def test_every_catalog_activation_as_user_code_passes(name: str) -> None:
     layer = _CatalogLayer(actcheck.get(name))
     for dtype in ("float64", "float32"):
         result = check_impl(layer, dtype=dtype, seed=3)
-        assert result.passed, result.text()
+        assert result.passed, impl_text(result)
         assert result.elementwise
 
 
 def test_kink_convention_reported() -> None:
     result = check_impl(ex("relu.py:Relu"))
     row = next(c for c in result.checks if c.name == "dx vs numerical derivative")
-    assert "f'(0) = 0, the left derivative" in row.summary
+    assert "f'(0) = 0, the left derivative" in row.details
 
 
 def test_method_choice() -> None:
@@ -111,11 +113,11 @@ def test_method_choice() -> None:
 
 
 def test_parameters_found_and_cached_arrays_ignored() -> None:
-    assert check_impl(ex("prelu.py:PReLU")).params == ["a"]
-    assert check_impl(case("Affine")).params == ["W", "b"]
-    assert check_impl(case("DictParams")).params == ["params['W']"]
+    assert check_impl(ex("prelu.py:PReLU")).params == ("a",)
+    assert check_impl(case("Affine")).params == ("W", "b")
+    assert check_impl(case("DictParams")).params == ("params['W']",)
     # self.x / self.mask are cached, not parameters
-    assert check_impl(ex("relu.py:Relu")).params == []
+    assert check_impl(ex("relu.py:Relu")).params == ()
 
 
 # ---------------------------------------------------------------------------
@@ -162,10 +164,10 @@ def test_bugs_are_caught_and_named(impl: str, deriv: str | None, check: str, wor
     result = check_impl(impl, deriv)
     assert not result.passed
     failed = [c for c in result.failures if c.name.startswith(check)]
-    assert failed, result.text()
-    text = " ".join(f"{c.summary} {c.bug} {c.where}" for c in failed)
+    assert failed, impl_text(result)
+    text = " ".join(f"{c.details} {c.bug} {c.where}" for c in failed)
     for w in words:
-        assert w in text, result.text()
+        assert w in text, impl_text(result)
 
 
 @pytest.mark.parametrize(
@@ -186,7 +188,7 @@ def test_exception_in_user_code_names_file_and_line() -> None:
     result = check_impl(case("Raises"))
     (c,) = result.failures
     assert c.name == "exception in backward"
-    assert "AttributeError" in c.summary
+    assert "AttributeError" in c.details
     line = next(i for i, t in enumerate(CASES.read_text().splitlines(), 1) if "self.mask" in t)
     assert f"impl_cases.py:{line} in Raises.backward()" in c.where
     assert "return dout * self.mask" in c.where
@@ -195,7 +197,7 @@ def test_exception_in_user_code_names_file_and_line() -> None:
 def test_exception_deep_in_user_code_points_at_the_deepest_user_frame() -> None:
     result = check_impl(case("ForwardRaises"))
     (c,) = result.failures
-    assert "in ForwardRaises.helper()" in c.where and "ValueError" in c.summary
+    assert "in ForwardRaises.helper()" in c.where and "ValueError" in c.details
 
 
 # ---------------------------------------------------------------------------
@@ -241,7 +243,7 @@ def test_import_error_in_user_file_is_one_line(tmp_path: Path) -> None:
 def test_not_py_file(tmp_path: Path) -> None:
     f = tmp_path / "layer.txt"
     f.write_text("x")
-    with pytest.raises(ImplError, match=r"not a \.py file"):
+    with pytest.raises(InputError, match=r"not a \.py file"):
         load_layer(f"{f}:Layer")
 
 
@@ -278,9 +280,16 @@ def test_cli_options_shape_dtype_seed_json() -> None:
         "--seed", "4", "--json",
     )  # fmt: skip
     assert code == 1
-    data = json.loads(out)
+    data = json.loads(out, parse_constant=_no_constant)  # strict JSON: no NaN, no Infinity
     assert data["passed"] is False and data["shape"] == [8, 5] and data["dtype"] == "float32"
     assert any("cross terms" in (c["bug"] or "") for c in data["checks"])
+    (row,) = [c for c in data["checks"] if c["status"] == "fail"]
+    assert set(row["worst"][0]) >= {"analytic", "numerical", "error", "bound"}
+    assert row["stats"]["method"].startswith("full per-sample Jacobian")
+
+
+def _no_constant(name: str) -> None:
+    raise AssertionError(f"{name} in JSON")
 
 
 def test_cli_function_with_derivative() -> None:
@@ -295,7 +304,7 @@ def test_help_warns_that_code_is_run() -> None:
 
 def test_python_api_in_pytest() -> None:
     assert_impl(ex("sigmoid.py:Sigmoid"))
-    with pytest.raises(ImplCheckFailure, match="uses the output where the input is needed"):
+    with pytest.raises(GradcheckError, match="uses the output where the input is needed"):
         assert_impl(ex("sigmoid.py:SigmoidTwice"))
 
 
@@ -313,8 +322,22 @@ def test_objects_instead_of_specs() -> None:
 
 
 def test_json_is_strict() -> None:
-    data = check_impl(ex("leaky_abs.py:leaky"), ex("leaky_abs.py:dleaky_nan")).describe()
-    json.dumps(data, allow_nan=False)
+    from actcheck.jsonout import dumps
+
+    result = check_impl(ex("leaky_abs.py:leaky"), ex("leaky_abs.py:dleaky_nan"))
+    data = json.loads(dumps(result))  # to_dict() through the one serialiser
+    assert data["passed"] is False and data["checks"][-1]["name"] == "finite derivative"
+
+
+def test_json_writes_nan_as_null() -> None:
+    """A NaN in a worst point (a one-sided derivative off the kink) is null, not "nan"."""
+    from actcheck.implcheck import Check, ImplResult
+
+    row = Check("dx vs numerical derivative", "fail", "wrong", worst=({"left": float("nan")},))
+    result = ImplResult("t", "layer", (2,), "float64", 0, checks=(row,))
+    code_json = actcheck.report.impl_json(result)
+    assert code_json["checks"][0]["worst"][0]["left"] is None
+    json.dumps(code_json, allow_nan=False)
 
 
 def test_impl_and_activation_names_exclude_each_other() -> None:
@@ -335,7 +358,7 @@ def test_user_prints_do_not_break_json(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["passed"] is True
     r = check_impl(f"{f}:Quits")
     (c,) = r.failures
-    assert c.name == "exception in backward" and "SystemExit" in c.summary
+    assert c.name == "exception in backward" and "SystemExit" in c.details
 
 
 @settings(max_examples=15)
@@ -353,7 +376,7 @@ def test_property_factor_bugs_are_named(c: float, dtype: str) -> None:
     result = check_impl(f, df, dtype=dtype, shape=(16, 16))
     (fail,) = result.failures
     expected = "sign flip" if c == -1 else "constant factor"
-    assert expected in (fail.bug or ""), result.text()
+    assert expected in (fail.bug or ""), impl_text(result)
 
 
 @settings(max_examples=15)
@@ -370,7 +393,7 @@ def test_property_correct_leaky_never_false_alarm(a: float, dtype: str, seed: in
         return np.where(x > 0, 1.0, a).astype(x.dtype)
 
     result = check_impl(f, df, dtype=dtype, seed=seed, shape=(8, 16))
-    assert result.passed, result.text()
+    assert result.passed, impl_text(result)
 
 
 @pytest.mark.parametrize("opt", [["--order", "2"], ["--points", "10"], ["--plot", "x.png"]])
@@ -396,7 +419,7 @@ def test_property_narrow_bug_is_located(lo: float, width: float, dtype: str) -> 
 
     result = check_impl(np.tanh, df, dtype=dtype)
     (fail,) = result.failures
-    assert "for x in [" in (fail.bug or ""), result.text()
+    assert "for x in [" in (fail.bug or ""), impl_text(result)
     a, b = (float(v) for v in fail.bug.split("for x in [")[1].split("]")[0].split(", "))
     assert lo - 0.01 <= a <= b <= hi + 0.01
 

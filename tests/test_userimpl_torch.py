@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from actcheck.cli import cli
 from actcheck.implcheck import check_impl
+from actcheck.report import impl_text
 
 torch = pytest.importorskip("torch")
 
@@ -19,12 +20,12 @@ EX = Path(__file__).resolve().parent.parent / "examples" / "torch_layers.py"
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_torch_layers_pass(name: str, dtype: str) -> None:
     result = check_impl(f"{EX}:{name}", dtype=dtype)
-    assert result.passed, result.text()
+    assert result.passed, impl_text(result)
 
 
 def test_torch_kinds_and_parameters() -> None:
     r = check_impl(f"{EX}:PReLU")
-    assert r.kind == "torch.nn.Module" and r.params == ["a"]
+    assert r.kind == "torch.nn.Module" and r.params == ("a",)
     assert check_impl(f"{EX}:SiLUFunction").kind == "torch.autograd.Function"
     assert check_impl(f"{EX}:softmax").kind == "torch function"
 
@@ -74,4 +75,4 @@ def test_torch_exception_reports_user_line() -> None:
 
     r = check_impl(f)
     (c,) = r.failures
-    assert "ValueError: only tiny batches" in c.summary and "test_userimpl_torch.py" in c.where
+    assert "ValueError: only tiny batches" in c.details and "test_userimpl_torch.py" in c.where

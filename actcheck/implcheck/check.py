@@ -1,0 +1,188 @@
+"""``check_impl``: the order of the run, from loading the layer to the last row.
+
+1. the contract (``detectors``): no exception, no in-place write to x or dout,
+   an array of the right shape and dtype, finite, deterministic;
+2. the description (``subject.Subject``), computed once: the dtype the numerical
+   side runs in, elementwise or not, the parameters, linearity in dout;
+3. ``CHECKS`` in order, each ``(subject, rng) -> rows``: the derivative
+   (``derivatives``) and the parameters. Adding a check is appending a function.
+
+A row with ``fatal=True`` ends the run. An exception in the user's code ends it
+with a row that points at the user's file and line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from actcheck.defaults import DTYPE, DTYPES, IMPL_SEED, IMPL_SHAPE
+from actcheck.errors import GradcheckError, InputError
+from actcheck.implcheck import derivatives, detectors
+from actcheck.implcheck.results import Check, ImplResult
+from actcheck.implcheck.subject import (
+    Subject,
+    find_params,
+    is_elementwise,
+    numeric_dtype,
+    probe_points,
+    random_dout,
+)
+from actcheck.userimpl import Layer, UserCodeError, adapt, load, load_layer
+
+Array = np.ndarray
+
+
+def derivative(s: Subject, rng: np.random.Generator) -> list[Check]:
+    """dx against the numerical derivative: per point when elementwise, else the Jacobian."""
+    return derivatives.per_point(s, rng) if s.elementwise else derivatives.jacobian(s, rng)
+
+
+# the checks run on the described layer, in this order
+CHECKS: tuple[Callable[[Subject, np.random.Generator], list[Check]], ...] = (
+    derivative,
+    derivatives.parameters,
+)
+
+
+def check_impl(
+    target: Any,
+    derivative: Any = None,
+    *,
+    shape: tuple[int, ...] = IMPL_SHAPE,
+    dtype: str = DTYPE,
+    seed: int = IMPL_SEED,
+    allow_inplace: bool = False,
+) -> ImplResult:
+    """Check a user's layer: backward against forward, parameter gradients, detectors.
+
+    ``target``: ``"FILE.py:NAME"`` / ``"package.module:NAME"`` (imported: this
+    runs the file), or the object itself (class, instance, function, torch
+    Module / autograd.Function). ``derivative``: f' for a plain function f, as a
+    spec or a function. Raises InputError when the target cannot be used.
+    """
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in DTYPES:
+        raise InputError(f"dtype must be {' or '.join(DTYPES)}, got {dtype!r}")
+    shape = tuple(int(s) for s in shape)
+    if not shape or any(s <= 0 for s in shape):
+        raise InputError(f"shape must be positive sizes, got {shape}")
+    layer = _layer(target, derivative)
+    if hasattr(layer, "to_dtype"):
+        layer.to_dtype(dt)
+    rows: list[Check] = []
+    s: Subject | None = None
+    try:
+        for item in _rows(layer, shape, dt, np.random.default_rng(seed), allow_inplace):
+            if isinstance(item, Subject):
+                s = item
+                continue
+            rows.append(item)
+            if item.fatal:
+                break
+    except UserCodeError as err:
+        rows.append(exception_row(err))
+    return ImplResult(
+        layer.name,
+        layer.kind,
+        shape,
+        dt.name,
+        seed,
+        elementwise=s.elementwise if s else None,
+        method=_method(rows),
+        params=tuple(p.name for p in s.params) if s else (),
+        checks=tuple(_locate(c, layer) for c in rows),
+    )
+
+
+def assert_impl(target: Any, derivative: Any = None, **kwargs: Any) -> ImplResult:
+    """``check_impl`` for pytest: raises GradcheckError (an AssertionError) with the report."""
+    from actcheck.report import impl_text
+
+    result = check_impl(target, derivative, **kwargs)
+    if not result.passed:
+        raise GradcheckError(impl_text(result), result)
+    return result
+
+
+def _layer(target: Any, derivative: Any) -> Layer:
+    if isinstance(target, Layer):
+        return target
+    if isinstance(target, str):
+        if derivative is not None and not isinstance(derivative, str):
+            return adapt(load(target), derivative)
+        return load_layer(target, derivative)
+    dv = load(derivative) if isinstance(derivative, str) else derivative
+    return adapt(target, dv)
+
+
+def _rows(
+    layer: Layer,
+    shape: tuple[int, ...],
+    dt: np.dtype,
+    rng: np.random.Generator,
+    allow_inplace: bool,
+) -> Iterator[Check | Subject]:
+    """Every row in order, and the Subject once it is known; the caller stops at a fatal row."""
+    x = probe_points(math.prod(shape), dt, rng, 0).reshape(shape)
+    xc = x.copy()
+    y = layer.forward_raw(xc)
+    yield from detectors.inplace(layer, "x", x, x, xc, rng, allow_inplace)
+    yield from detectors.forward_output(y, dt)
+    yield from detectors.nonfinite(layer, "forward", x, y, rng)
+    yield from detectors.deterministic(layer, x, y)
+    dout = random_dout(y.shape, dt, rng)
+    dc = dout.copy()
+    dx = layer.backward_raw(x, dc)
+    yield from detectors.inplace(layer, "dout", x, dout, dc, rng, allow_inplace)
+    yield from detectors.dx_contract(x, dx)
+    yield from detectors.nonfinite(
+        layer, "backward" if layer.has_dout else "derivative", x, dx, rng
+    )
+    num_dtype = numeric_dtype(layer, x, y, dt)
+    elementwise = is_elementwise(layer, x, y, dt, rng)
+    yield detectors.elementwise_row(x, y, elementwise)
+    params = find_params(layer, x, dout, rng)
+    linear_rows, linear_bug = detectors.linearity(layer, x, y, dt, rng)
+    yield from linear_rows
+    s = Subject(layer, dt, x, y, dout, num_dtype, elementwise, params, linear_bug)
+    yield s
+    for check in CHECKS:
+        yield from check(s, rng)
+
+
+def _method(rows: list[Check]) -> str:
+    """How the derivative was compared (per point, full Jacobian, projections)."""
+    return next((r.stats["method"] for r in rows if "method" in r.stats), "")
+
+
+def exception_row(err: UserCodeError) -> Check:
+    """An exception in the user's code, at the user's file and line."""
+    details = f"{err.exc_type}: {err.message}" if err.message else err.exc_type
+    return Check(
+        f"exception in {err.during}",
+        "fail",
+        details,
+        where=err.where + (f": {err.code}" if err.code else ""),
+        bug=f"{err.during} raised {err.exc_type}",
+        stats=err.to_dict(),
+    )
+
+
+def _locate(c: Check, layer: Layer) -> Check:
+    """'backward ...' -> 'backward at file.py:12 in Sigmoid.backward() ...' (unless precise)."""
+    word = c.where.split(" ", 1)[0].rstrip(",")
+    if word not in ("forward", "backward", "derivative") or ".py:" in c.where:
+        return c
+    loc = layer.location(word)
+    said = "derivative" if word == "backward" and not layer.has_dout else word
+    if not loc:
+        return c
+    return dataclasses.replace(c, where=c.where.replace(word, f"{said} at {loc}", 1))

@@ -1,0 +1,541 @@
+"""The derivative checks: analytic (what backward returns) against numerical.
+
+Elementwise layers per point (``numdiff.check_elementwise``), other layers by the
+full Jacobian or by random projections u^T J v, parameters entry by entry or by
+projections; every one ends in ``compare``, which builds the row with its
+worst points. Bounds: ``actcheck.tolerances`` (the engine's ``safety`` and the
+directional row); bug names: ``actcheck.implcheck.diagnosis``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from actcheck import numdiff
+from actcheck.implcheck import diagnosis
+from actcheck.implcheck.detectors import dx_changed, nonfinite
+from actcheck.implcheck.limits import (
+    FULL_JACOBIAN_MAX,
+    PARAM_ENTRIES_MAX,
+    PROBE_BATCHES,
+    PROJECTIONS,
+    WORST_SHOWN,
+)
+from actcheck.implcheck.results import Check
+from actcheck.implcheck.subject import (
+    Subject,
+    flat_derivative,
+    flat_forward,
+    index,
+    probe_points,
+    random_dout,
+    same,
+)
+from actcheck.tolerances import directional, tolerances
+from actcheck.userimpl import ParamRef, UserCodeError
+
+Array = np.ndarray
+
+
+def compare(
+    name: str,
+    analytic: Array,
+    numerical: Array,
+    bound: Array,
+    *,
+    point: Callable[[int], dict[str, Any]],
+    passed: str,
+    failed: Callable[[Array], str],
+    diagnose: Callable[[], tuple[str, str]],
+    fail: Array | None = None,
+    also: Callable[[int], dict[str, Any]] | None = None,
+    stats: dict[str, Any] | None = None,
+) -> Check:
+    """The row of one derivative comparison; failing points worst first.
+
+    ``fail`` defaults to |analytic - numerical| > bound; ``point(i)`` labels
+    entry i (x, or sample/output/input, or a parameter entry) and ``also(i)``
+    adds columns after the bound; ``failed(fail)`` (the details) and
+    ``diagnose()`` (bug, where) are only called when something failed.
+    """
+    a, n, b = analytic.ravel(), numerical.ravel(), bound.ravel()
+    error = np.abs(a - n)
+    fail = (error > b) if fail is None else fail.ravel()
+    stats = stats or {}
+    if not fail.any():
+        return Check(name, "pass", passed, stats=stats)
+    idx = np.flatnonzero(fail)
+    order = idx[np.argsort(-(error[idx] / b[idx]), kind="stable")][:WORST_SHOWN]
+    worst = tuple(
+        {
+            **point(int(i)),
+            "analytic": float(a[i]),
+            "numerical": float(n[i]),
+            "error": float(error[i]),
+            "bound": float(b[i]),
+            **(also(int(i)) if also else {}),
+        }
+        for i in order
+    )
+    bug, where = diagnose()
+    return Check(name, "fail", failed(fail), where=where, bug=bug, worst=worst, stats=stats)
+
+
+def _max_error(a: Array, n: Array) -> float:
+    return float(np.max(np.abs(a - n), initial=0.0))
+
+
+def _analytic_floor(dtype: np.dtype) -> float:
+    """The analytic side's own rounding, in absolute terms per unit size."""
+    return directional(dtype).analytic_ulps * float(np.finfo(dtype).eps)
+
+
+# ---------------------------------------------------------------------------
+# Elementwise layers: every probe point through the engine
+# ---------------------------------------------------------------------------
+
+
+def per_point(s: Subject, rng: np.random.Generator) -> list[Check]:
+    """f'(x) = dx/dout at PROBE_BATCHES batches of points (``numdiff.check_elementwise``)."""
+    f = flat_forward(s)
+    xs, a_all, ref_all, bound_all, y_all, verdicts, kinks = [], [], [], [], [], [], []
+    for b in range(PROBE_BATCHES):
+        x = s.x if b == 0 else probe_points(s.x.size, s.dtype, rng, b).reshape(s.shape)
+        dout = random_dout(s.shape, s.dtype, rng)
+        r = s.layer.vjp(x, dout)
+        if not isinstance(r.dx, np.ndarray) or r.dx.shape != x.shape:
+            return [dx_changed()]
+        if not (np.isfinite(r.y) & np.isfinite(r.dx)).all():
+            bad_y = not np.isfinite(r.y).all()
+            during = "forward" if bad_y else "backward"
+            rows = nonfinite(s.layer, during, x, np.where(np.isfinite(r.y), r.dx, r.y), rng)
+            if rows:
+                return rows
+        res = numdiff.check_elementwise(
+            # the numerical side in num_dtype (float64 where the code has a float64 version),
+            # so the engine's round-off model is that of the function actually evaluated
+            f,
+            flat_derivative(s, dout),
+            x.ravel(),
+            dtype=s.num_dtype,
+            fixed_shape=True,
+        )
+        xs.append(res.x.astype(np.float64))
+        a_all.append(res.analytic)
+        ref_all.append(res.numerical)
+        bound_all.append(res.bound)
+        verdicts.append(res.verdict)
+        kinks.extend(res.kinks)
+        y_all.append(np.asarray(r.y, dtype=np.float64).ravel())
+    x, a, y = np.concatenate(xs), np.concatenate(a_all), np.concatenate(y_all)
+    ref, verdict = np.concatenate(ref_all), np.concatenate(verdicts)
+    bound, floor = _per_point_bound(s, x, y, ref, np.concatenate(bound_all))
+    kink = (verdict == numdiff.KINK) | (verdict == numdiff.KINK_MISMATCH)
+    small = np.abs(a - ref) <= floor
+    at_kink = (verdict == numdiff.KINK_MISMATCH) & ~small
+    fail = at_kink | ((verdict == numdiff.MISMATCH) & ~small)
+    left, right = _one_sided(x, kink, kinks)
+    stats: dict[str, Any] = {
+        "points": int(x.size),
+        "max_abs_error": float(np.max(np.abs(a - ref)[~kink], initial=0.0)),
+        "kink_points": int(kink.sum()),
+        "method": "per point (elementwise)",
+        "engine": "numdiff: Richardson central / complex step, one-sided at kinks, "
+        "per-point error bound",
+    }
+    conventions = diagnosis.kink_summary(kinks)
+    if conventions:
+        stats["kinks"] = conventions
+
+    def diagnose() -> tuple[str, str]:
+        if s.linear_bug:
+            return diagnosis.follows_from(s.linear_bug), "backward"
+        return diagnosis.elementwise_bug(
+            x, a, ref, bound, y, fail, at_kink, kink, left, right, _derivative_at(s, y)
+        )
+
+    return [
+        compare(
+            "dx vs numerical derivative",
+            a,
+            ref,
+            bound,
+            fail=fail,
+            point=lambda i: {"x": float(x[i])},
+            also=lambda i: {"left": float(left[i]), "right": float(right[i])} if kink[i] else {},
+            passed=f"{x.size} points in [{x.min():.3g}, {x.max():.3g}], max |error| "
+            f"{stats['max_abs_error']:.2g}"
+            + (f"; kinks: {'; '.join(conventions)}" if conventions else ""),
+            failed=lambda m: (
+                f"wrong at {int(m.sum())} of {x.size} points (worst |error| "
+                f"{np.max(np.abs(a - ref)[m]):.3g})"
+            ),
+            diagnose=diagnose,
+            stats=stats,
+        )
+    ]
+
+
+def _per_point_bound(
+    s: Subject, x: Array, y: Array, ref: Array, bound: Array
+) -> tuple[Array, Array]:
+    """The engine's bound raised to the floors of hand-written code; (bound, floor).
+
+    Hand-written derivatives round like the terms they are built from (0.5·x·(1-t²)·u'
+    where 1+t has cancelled), not like f' itself: errors below analytic_ulps·ε·max|f'|
+    over the probe range are rounding, not bugs. Likewise the forward: its noise follows
+    its intermediate values (about max|y|) and reaches the numerical derivative divided
+    by the engine's step, ε^(1/3)·max(|x|, 1).
+    """
+    big = np.abs(ref[np.isfinite(ref)])
+    floor = _analytic_floor(s.dtype) * (float(big.max()) if big.size else 1.0)
+    fin_y = np.abs(y[np.isfinite(y)])
+    eps_num = float(np.finfo(s.num_dtype).eps)
+    noise = (
+        directional(s.dtype).noise_ulps
+        * eps_num
+        * (float(fin_y.max()) if fin_y.size else 1.0)
+        / (eps_num ** (1 / 3) * np.maximum(np.abs(x), 1.0))
+    )
+    floor = np.maximum(floor, noise)
+    return np.maximum(bound, floor), floor
+
+
+def _one_sided(x: Array, kink: Array, kinks: list[Any]) -> tuple[Array, Array]:
+    """Every point at a kink takes the one-sided derivatives of its nearest reported kink."""
+    left = np.full(x.shape, np.nan)
+    right = np.full(x.shape, np.nan)
+    if kinks and x.size * len(kinks) < 4e7:
+        kx = np.array([k.x for k in kinks])
+        near = np.abs(x[:, None] - kx[None, :]).argmin(axis=1)
+        left = np.where(kink, np.array([k.left for k in kinks])[near], np.nan)
+        right = np.where(kink, np.array([k.right for k in kinks])[near], np.nan)
+    return left, right
+
+
+def _derivative_at(s: Subject, v: Array) -> Array:
+    """The numerical f' at the points v (the forward is elementwise: any points do)."""
+    try:
+        return numdiff.richardson_central(flat_forward(s), v.astype(s.dtype), dtype=s.dtype)
+    except UserCodeError:
+        return np.full(v.shape, np.nan)
+
+
+# ---------------------------------------------------------------------------
+# Other layers: the Jacobian, in full or through projections
+# ---------------------------------------------------------------------------
+
+
+def jacobian(s: Subject, rng: np.random.Generator) -> list[Check]:
+    """The full Jacobian (per sample when batch rows are independent) or projections."""
+    x, y = s.x, s.y
+    per_sample = rows_independent(s, rng)
+    rows = rows_coupled(s, rng) if per_sample else []
+    if any(r.fatal for r in rows):
+        return rows
+    din = x[0].size if per_sample else x.size
+    dout_n = y[0].size if per_sample else y.size
+    if din <= FULL_JACOBIAN_MAX and dout_n <= FULL_JACOBIAN_MAX:
+        return rows + full_jacobian(s, per_sample)
+    return rows + projections(s, rng)
+
+
+def rows_independent(s: Subject, rng: np.random.Generator) -> bool:
+    """Changing batch row 0 of x leaves the other rows of y bit for bit."""
+    x, y = s.x, s.y
+    if x.ndim < 2 or y.ndim < 1 or x.shape[0] < 2 or y.shape[0] != x.shape[0]:
+        return False
+    x1 = x.copy()
+    x1[0] = x1[0] + rng.uniform(0.1, 1.0, x1[0].shape) * rng.choice([-1.0, 1.0], x1[0].shape)
+    y1 = s.layer.forward(x1.astype(s.dtype))
+    if y1.shape != y.shape:
+        return False
+    return bool(same(y1[1:], y[1:]).all())
+
+
+def rows_coupled(s: Subject, rng: np.random.Generator) -> list[Check]:
+    """Forward keeps batch rows apart: backward with dout only in row 0 must too."""
+    d = np.zeros(s.y.shape, s.dtype)
+    d[0] = random_dout(s.y[0].shape, s.dtype, rng)
+    dx = s.dx(s.x, d)
+    if dx is None:
+        return [dx_changed()]
+    if not np.any(dx[1:] != 0):
+        return []
+    return [
+        Check(
+            "batch rows independent",
+            "fail",
+            "forward treats each batch row separately, but backward with dout non-zero "
+            "only in row 0 changes dx in other rows",
+            where="backward",
+            bug="backward mixes batch rows (e.g. a sum or mean over the wrong axis)",
+        )
+    ]
+
+
+def numerical_jacobian(s: Subject, per_sample: bool) -> tuple[Array, Array]:
+    """(J, its error estimate), samples × outputs × inputs; a column for every sample at once."""
+    x, y = s.x, s.y
+    B = x.shape[0] if per_sample else 1
+    din, dout_n = x.size // B, y.size // B
+    xr = x.astype(np.float64).reshape(B, din)
+    jn = np.zeros((B, dout_n, din))
+    je = np.zeros((B, dout_n, din))
+    h = directional(s.num_dtype).step * numdiff.pow2_scale(xr)
+    # y's entries may be sums that cancel (x @ W): their round-off follows the typical |y|
+    yscale = float(np.mean(np.abs(y)))
+    for j in range(din):
+        e = np.zeros((B, din))
+        e[:, j] = 1.0
+
+        def g(t: Any, e: Array = e) -> Array:
+            xt = (xr + e * np.asarray(t)[:, :1]).reshape(x.shape)
+            return s.forward_num(xt).reshape(B, dout_n)
+
+        hj = h[:, j][:, None] * np.ones((B, dout_n))
+        d = numdiff.central_along(g, hj, dtype=s.num_dtype, scale=yscale)
+        jn[:, :, j] = d.value
+        je[:, :, j] = d.error
+    return jn, je
+
+
+def analytic_jacobian(s: Subject, per_sample: bool) -> Array | None:
+    """J from backward, one row (output k) for every sample at once; None if dx changed shape."""
+    B = s.x.shape[0] if per_sample else 1
+    din, dout_n = s.x.size // B, s.y.size // B
+    ja = np.zeros((B, dout_n, din))
+    for k in range(dout_n):
+        d = np.zeros((B, dout_n), s.dtype)
+        d[:, k] = 1.0
+        dx = s.dx(s.x, d.reshape(s.y.shape))
+        if dx is None:
+            return None
+        ja[:, k, :] = dx.reshape(B, din)
+    return ja
+
+
+def full_jacobian(s: Subject, per_sample: bool) -> list[Check]:
+    jn, je = numerical_jacobian(s, per_sample)
+    ja = analytic_jacobian(s, per_sample)
+    if ja is None:
+        return [dx_changed()]
+    B, dout_n, din = jn.shape
+    rowmax = np.max(np.abs(jn), axis=2, keepdims=True)
+    floor = _analytic_floor(s.dtype) * (np.abs(jn) + rowmax + 1)
+    bound = tolerances(s.dtype).safety * je + floor
+    what = f"{'per-sample ' if per_sample else ''}Jacobian {dout_n}×{din}" + (
+        f" for each of {B} samples" if per_sample else ""
+    )
+    stats = {"entries": int(jn.size), "max_abs_error": _max_error(ja, jn), "method": f"full {what}"}
+
+    def point(i: int) -> dict[str, Any]:
+        b, k, j = np.unravel_index(i, jn.shape)
+        return {"sample": int(b), "output": int(k), "input": int(j)}
+
+    def diagnose() -> tuple[str, str]:
+        where = "backward (entries dy[output]/dx[input])"
+        if s.linear_bug:
+            return diagnosis.follows_from(s.linear_bug), where
+        return diagnosis.matrix_bug(ja, jn, bound), where
+
+    return [
+        compare(
+            "Jacobian vs numerical",
+            ja,
+            jn,
+            bound,
+            point=point,
+            passed=f"{what}: all {jn.size} entries agree, max |error| {stats['max_abs_error']:.2g}",
+            failed=lambda m: f"{what}: {int(m.sum())} of {jn.size} entries wrong",
+            diagnose=diagnose,
+            stats=stats,
+        )
+    ]
+
+
+def projections(s: Subject, rng: np.random.Generator) -> list[Check]:
+    """PROJECTIONS signed random projections u^T J v, each against its own error estimate."""
+    x, y = s.x, s.y
+    xn, yn = x.astype(np.float64), y.astype(np.float64)
+    hscale = directional(s.num_dtype).step * float(numdiff.pow2_scale(np.sqrt(np.mean(xn * xn))))
+    ymax = float(np.max(np.abs(yn)))
+    safety = tolerances(s.dtype).safety
+    an, nn, bounds, noise = [], [], [], []
+    for _ in range(PROJECTIONS):
+        u = random_dout(y.shape, s.dtype, rng)
+        v = rng.normal(0, 1, x.shape)
+        v /= np.max(np.abs(v))
+        un = u.astype(np.float64)
+
+        def g(t: Array, v: Array = v, un: Array = un) -> Array:
+            return np.array([np.sum(un * s.forward_num(xn + float(np.ravel(t)[0]) * v))])
+
+        d = numdiff.central_along(
+            g, np.array([hscale]), dtype=s.num_dtype, scale=float(np.sum(np.abs(un * yn)))
+        )
+        dx = s.dx(x, u)
+        # the analytic side's own rounding, seen by splitting u = w + (u - w)
+        w = random_dout(y.shape, s.dtype, rng)
+        dw, drest = s.dx(x, w), s.dx(x, (u - w).astype(s.dtype))
+        if dx is None or dw is None or drest is None:
+            return [dx_changed()]
+        a, n = float(np.sum(dx * v)), float(d.value[0])
+        # the analytic side runs in the checked dtype: its intermediate values (of the
+        # size of y) carry eps·|y| errors, summed over the entries like a random walk
+        bounds.append(
+            safety * float(d.error[0])
+            + _analytic_floor(s.dtype)
+            * (float(np.sum(np.abs(dx * v))) + abs(n) + ymax * float(np.linalg.norm(un)))
+        )
+        noise.append(abs(a - float(np.sum((dw + drest) * v))))
+        an.append(a)
+        nn.append(n)
+    a_all, n_all = np.array(an), np.array(nn)
+    # the analytic rounding level is much the same for every projection: take the largest
+    bound = np.array(bounds) + safety * max(noise)
+    stats = {
+        "projections": PROJECTIONS,
+        "max_abs_error": _max_error(a_all, n_all),
+        "method": f"{PROJECTIONS} random projections u^T J v",
+    }
+
+    def diagnose() -> tuple[str, str]:
+        if s.linear_bug:
+            return diagnosis.follows_from(s.linear_bug), "backward"
+        bug = diagnosis.factor_bug(a_all, n_all, bound, "backward")
+        return bug or "Jacobian wrong (seen through random projections)", "backward"
+
+    return [
+        compare(
+            "Jacobian vs numerical",
+            a_all,
+            n_all,
+            bound,
+            point=lambda i: {"projection": i},
+            passed=f"{PROJECTIONS} random projections u·J·v agree (each within its own error "
+            f"estimate), max |error| {stats['max_abs_error']:.2g}",
+            failed=lambda m: f"{int(m.sum())} of {PROJECTIONS} random projections u·J·v disagree",
+            diagnose=diagnose,
+            stats=stats,
+        )
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Parameters
+# ---------------------------------------------------------------------------
+
+
+def parameters(s: Subject, rng: np.random.Generator) -> list[Check]:
+    """Every confirmed parameter's stored gradient against the numerical one."""
+    return [row for p in s.params for row in parameter(s, p, rng)]
+
+
+def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> list[Check]:
+    """d(Σ dout·y)/dp, entry by entry for small p, else along random directions."""
+    r = s.layer.vjp(s.x, s.dout)
+    g = p.grad()  # read at once: a later forward may overwrite what backward stored
+    v0 = p.get().copy()
+    name = f"parameter {p.name}"
+    if g is None:
+        return [
+            Check(name, "fail", f"backward did not store a gradient for {p.name}", where="backward")
+        ]
+    g = np.array(g, dtype=np.float64)  # a copy
+    if g.shape != v0.shape and not (p.scalar and g.size == 1):
+        return [
+            Check(
+                name,
+                "fail",
+                f"gradient of shape {g.shape} for a parameter of shape {v0.shape}",
+                where="backward",
+                bug="wrong parameter-gradient shape (a missing sum over the batch?)",
+            )
+        ]
+    g = g.reshape(v0.shape)
+    dn = s.dout.astype(np.float64)
+    # the numerical side runs in the parameter's dtype and in num_dtype (float64 where the
+    # layer has a float64 version): the coarser of the two; the stored gradient is judged
+    # with the checked dtype
+    peps = float(np.finfo(v0.dtype if v0.dtype.kind == "f" else np.float64).eps)
+    peps = max(peps, float(np.finfo(s.num_dtype).eps))
+    pdt = np.dtype(np.float64 if peps < 1e-10 else np.float32)
+    entrywise = v0.size <= PARAM_ENTRIES_MAX
+    if entrywise:
+        dirs = [np.eye(1, v0.size, k).reshape(v0.shape) for k in range(v0.size)]
+        labels = [f"{p.name}{index(v0.shape, k)}" if v0.ndim else p.name for k in range(v0.size)]
+    else:
+        dirs = [rng.normal(0, 1, v0.shape) for _ in range(PROJECTIONS)]
+        labels = [f"projection {k}" for k in range(PROJECTIONS)]
+    scale = directional(pdt).step * float(
+        numdiff.pow2_scale(np.max(np.abs(v0)) if v0.size else 1.0)
+    )
+    yscale = float(np.sum(np.abs(dn * np.asarray(r.y, dtype=np.float64))))
+    a, n, bound = _parameter_directions(s, p, v0, g, dn, dirs, pdt, scale, yscale)
+    how = "entry by entry" if entrywise else f"{PROJECTIONS} random projections"
+
+    def diagnose() -> tuple[str, str]:
+        bug = f"wrong gradient for {p.name}"
+        if len(dirs) >= 3:  # a factor read off one or two numbers would be a guess
+            bug = diagnosis.factor_bug(a, n, bound, f"d{p.name}") or bug
+        return bug, f"backward (gradient of {p.name})"
+
+    return [
+        compare(
+            name,
+            a,
+            n,
+            bound,
+            point=lambda i: {"entry": labels[i]},
+            passed=f"d{p.name} matches ({how}, shape {v0.shape}), max |error| "
+            f"{_max_error(a, n):.2g}",
+            failed=lambda m: (
+                f"stored gradient of {p.name} is wrong ({int(m.sum())} of "
+                f"{len(dirs)} {'entries' if entrywise else 'projections'})"
+            ),
+            diagnose=diagnose,
+        )
+    ]
+
+
+def _parameter_directions(
+    s: Subject,
+    p: ParamRef,
+    v0: Array,
+    g: Array,
+    dn: Array,
+    dirs: list[Array],
+    pdt: np.dtype,
+    scale: float,
+    yscale: float,
+) -> tuple[Array, Array, Array]:
+    """(analytic, numerical, bound) of d(Σ dout·y)/dt along each direction p = v0 + t·vec."""
+
+    def phi(vec: Array, t: Array) -> Array:
+        out = []
+        for ti in np.atleast_1d(t):
+            p.set((v0.astype(np.float64) + float(ti) * vec).astype(v0.dtype))
+            try:
+                y = s.layer.forward(s.x.astype(s.num_dtype))
+                out.append(np.sum(dn * np.asarray(y, dtype=np.float64)))
+            finally:
+                p.set(v0)
+        return np.array(out)
+
+    safety = tolerances(s.dtype).safety
+    a, n, bound = [], [], []
+    for vec in dirs:
+        d = numdiff.central_along(
+            lambda t, vec=vec: phi(vec, t), np.array([scale]), dtype=pdt, scale=yscale
+        )
+        a.append(float(np.sum(g * vec)))
+        n.append(float(d.value[0]))
+        bound.append(
+            safety * float(d.error[0])
+            + _analytic_floor(s.dtype) * (float(np.sum(np.abs(g * vec))) + abs(n[-1]) + 1)
+        )
+    return np.array(a), np.array(n), np.array(bound)

@@ -1,0 +1,316 @@
+"""Detectors: the contract a layer must keep before its derivative can be checked.
+
+Each detector takes what it needs and returns its rows; a row with ``fatal=True``
+ends the run (later checks would make no sense). The order they run in is
+``actcheck.implcheck.check``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from actcheck.implcheck.limits import ADDITIVITY_RTOL, LINEARITY_RTOL
+from actcheck.implcheck.results import Check
+from actcheck.implcheck.subject import backward_dx, index, random_dout, same
+from actcheck.userimpl import Layer, UserCodeError
+
+Array = np.ndarray
+
+
+def fatal(name: str, details: str, **kwargs: Any) -> Check:
+    """A failed row that ends the run."""
+    return Check(name, "fail", details, fatal=True, **kwargs)
+
+
+def dx_changed() -> Check:
+    return fatal("dx shape", "backward's dx changed shape between calls")
+
+
+def _user_line(err: UserCodeError) -> str:
+    return err.where + (f": {err.code}" if err.code else "")
+
+
+# ---------------------------------------------------------------------------
+# In-place writes
+# ---------------------------------------------------------------------------
+
+
+def inplace(
+    layer: Layer,
+    name: str,
+    x: Array,
+    before: Array,
+    after: Array,
+    rng: np.random.Generator,
+    allow_inplace: bool,
+) -> list[Check]:
+    """forward changed the caller's x (``name`` "x") or backward changed dout ("dout")."""
+    changed = ~same(after, before)
+    where = "forward" if name == "x" else "backward"
+    if not changed.any():
+        if name == "x":
+            return [Check("in-place: x in forward", "pass", "the caller's x is unchanged")]
+        if layer.has_dout:
+            return [Check("in-place: dout in backward", "pass", "dout is unchanged")]
+        return []
+    what = (
+        "forward modified its input x"
+        if name == "x"
+        else "backward modified its upstream gradient dout"
+    )
+    k = int(np.flatnonzero(changed)[0])
+    details = (
+        f"{what} in place: {int(changed.sum())} of {before.size} entries changed "
+        f"(e.g. {name}{index(before.shape, k)}: {before.flat[k]:.6g} -> {after.flat[k]:.6g}); "
+        "the caller's array is silently corrupted"
+    )
+    status = "warn" if allow_inplace else "fail"
+    line = writing_line(layer, name, x, before.dtype, rng)
+    bug = f"in-place mutation of {name}" + (
+        " (allowed by --allow-inplace)" if status == "warn" else ""
+    )
+    return [Check(f"in-place: {name} in {where}", status, details, where=line or where, bug=bug)]
+
+
+def writing_line(
+    layer: Layer, name: str, x: Array, dtype: np.dtype, rng: np.random.Generator
+) -> str | None:
+    """The user's line that writes into x (or dout): rerun with a read-only array."""
+    x = x.copy()
+    try:
+        if name == "x":
+            x.setflags(write=False)
+            layer.forward_raw(x)
+        else:
+            d = random_dout(np.shape(layer.forward(x)), dtype, rng)
+            d.setflags(write=False)
+            layer.backward_raw(x, d)
+    except UserCodeError as err:
+        if err.file and "read-only" in err.message:
+            return _user_line(err)
+    except Exception:  # only a hint; the mutation is reported anyway
+        return None
+    return None
+
+
+# ---------------------------------------------------------------------------
+# NaN / inf from finite input
+# ---------------------------------------------------------------------------
+
+
+def nonfinite(
+    layer: Layer, during: str, x: Array, v: Array, rng: np.random.Generator
+) -> list[Check]:
+    """NaN or inf in ``v`` (forward's y or backward's dx) where x is finite: fatal."""
+    bad = ~np.isfinite(v) & np.isfinite(x) if v.shape == x.shape else ~np.isfinite(v)
+    if not bad.any():
+        return []
+    k = int(np.flatnonzero(bad)[0])
+    at = f" at x{index(x.shape, k)} = {x.flat[k]:.6g}" if v.shape == x.shape else ""
+    line = fp_line(layer, during, x, rng)
+    return [
+        fatal(
+            f"finite {during}",
+            f"{during} gave {v.flat[k]} at {int(bad.sum())} entries from finite input{at}",
+            where=f"first floating-point error at {line}" if line else during,
+            bug="NaN/inf from finite input (overflow or 0/0)",
+        )
+    ]
+
+
+def fp_line(layer: Layer, during: str, x: Array, rng: np.random.Generator) -> str | None:
+    """The user's line raising the first floating-point exception (overflow, 0/0)."""
+    layer.raise_fp = True
+    try:
+        if during == "forward":
+            layer.forward(x)
+        else:
+            layer.vjp(x, random_dout(np.shape(layer.forward(x)), x.dtype, rng))
+    except UserCodeError as err:
+        if err.file and err.exc_type == "FloatingPointError":
+            return f"{err.where}: {err.code} ({err.message})" if err.code else err.where
+    except Exception:  # only a hint
+        return None
+    finally:
+        layer.raise_fp = False
+    return None
+
+
+# ---------------------------------------------------------------------------
+# What forward and backward return
+# ---------------------------------------------------------------------------
+
+
+def forward_output(y: Any, dtype: np.dtype) -> list[Check]:
+    """An array of floats, not narrower than the input."""
+    if not isinstance(y, np.ndarray):
+        return [
+            fatal(
+                "forward output",
+                f"forward returned a {type(y).__name__}, expected a numpy array",
+                where="forward",
+            )
+        ]
+    if y.dtype.kind != "f":
+        return [fatal("forward output", f"forward returned {y.dtype} values", where="forward")]
+    if y.dtype.itemsize < dtype.itemsize:
+        return [
+            fatal(
+                "forward dtype",
+                f"forward returned {y.dtype} for {dtype} input (precision lost)",
+                where="forward",
+                bug="forward narrows the dtype",
+            )
+        ]
+    if y.dtype != dtype:
+        return [
+            Check(
+                "forward dtype",
+                "warn",
+                f"forward returned {y.dtype} for {dtype} input (an upcast, e.g. from "
+                "float64 parameters)",
+                where="forward",
+            )
+        ]
+    return []
+
+
+def deterministic(layer: Layer, x: Array, y: Array) -> list[Check]:
+    """Two calls on the same x agree bit for bit (random masks make the gradient undefined)."""
+    y2 = layer.forward(x)
+    if not isinstance(y2, np.ndarray) or y2.shape != y.shape:
+        return [fatal("deterministic forward", "two calls gave different shapes")]
+    diff = ~same(y, y2)
+    if diff.any():
+        k = int(np.flatnonzero(diff)[0])
+        return [
+            fatal(
+                "deterministic forward",
+                f"two calls on the same x differ at {int(diff.sum())} of {y.size} entries "
+                f"(first at y{index(y.shape, k)}: {y.flat[k]:.6g} vs {y2.flat[k]:.6g}); "
+                "random masks, noise or state kept between calls make the gradient undefined",
+                where="forward",
+                bug="forward is not deterministic",
+            )
+        ]
+    return [Check("deterministic forward", "pass", "two calls on the same x agree bit for bit")]
+
+
+def dx_contract(x: Array, dx: Any) -> list[Check]:
+    """backward returns an array of x's shape and dtype (a float upcast only warns)."""
+    if dx is None:
+        return [fatal("dx", "backward returned None (it must return dx)", where="backward")]
+    if not isinstance(dx, np.ndarray):
+        return [
+            fatal("dx", f"backward returned a {type(dx).__name__}, not an array", where="backward")
+        ]
+    if dx.shape != x.shape:
+        hint = ""
+        if dx.size != x.size:
+            hint = (
+                " (a broadcasting accident, e.g. a (n,1) array against a (n,) one, "
+                "or a sum over the wrong axis)"
+            )
+        return [
+            fatal(
+                "dx shape",
+                f"backward returned dx of shape {dx.shape} for x of shape {x.shape}{hint}",
+                where="backward",
+                bug="wrong dx shape",
+            )
+        ]
+    if dx.dtype == x.dtype:
+        return [Check("dx shape and dtype", "pass", f"{dx.shape} {dx.dtype}, like x")]
+    upcast = dx.dtype.kind == "f" and dx.dtype.itemsize > x.dtype.itemsize
+    return [
+        Check(
+            "dx dtype",
+            "warn" if upcast else "fail",
+            f"backward returned {dx.dtype} dx for {x.dtype} x"
+            + (" (an upcast, e.g. from float64 constants or parameters)" if upcast else ""),
+            where="backward",
+            bug=None if upcast else "wrong dx dtype",
+            fatal=not upcast,  # int, bool or float16: nothing after this is meaningful
+        )
+    ]
+
+
+def elementwise_row(x: Array, y: Array, elementwise: bool) -> Check:
+    """The structure found (a row of its own, so the report says how dx was checked)."""
+    if y.shape != x.shape:
+        return Check(
+            "elementwise?", "pass", f"no: y has shape {y.shape}", stats={"elementwise": False}
+        )
+    if not elementwise:
+        return Check(
+            "elementwise?",
+            "pass",
+            "no: changing some x[j] moves other outputs; checking the Jacobian",
+            stats={"elementwise": False},
+        )
+    return Check("elementwise?", "pass", "yes: y[j] depends on x[j] only; checking point by point")
+
+
+# ---------------------------------------------------------------------------
+# Linearity in dout
+# ---------------------------------------------------------------------------
+
+
+def linearity(
+    layer: Layer, x: Array, y: Array, dtype: np.dtype, rng: np.random.Generator
+) -> tuple[list[Check], str | None]:
+    """backward(2·d) = 2·backward(d) and backward(d1 + d2) = backward(d1) + backward(d2).
+
+    Returns the rows and, when linearity fails, the bug every later derivative
+    error follows from (catches "forgot to multiply by dout", "ignores dout").
+    """
+    if not layer.has_dout:  # an elementwise derivative f'(x): no dout to be linear in
+        return [], None
+    d1 = random_dout(y.shape, dtype, rng)
+    d2 = random_dout(y.shape, dtype, rng)
+    a = backward_dx(layer, x, d1)
+    a2 = backward_dx(layer, x, (2 * d1).astype(dtype))
+    b = backward_dx(layer, x, d2)
+    ab = backward_dx(layer, x, (d1 + d2).astype(dtype))
+    if any(v is None for v in (a, a2, b, ab)):
+        return [dx_changed()], None
+    scale = np.max(np.abs(a)) + np.max(np.abs(b)) + np.finfo(dtype).tiny
+    tol = LINEARITY_RTOL[dtype]
+    if np.max(np.abs(a)) == 0 and np.max(np.abs(b)) == 0:
+        return [Check("linear in dout", "pass", "dx is zero for every dout")], None
+    if np.allclose(a2, a, rtol=tol, atol=tol * scale) and not np.allclose(a, 0, atol=tol * scale):
+        row = Check(
+            "linear in dout",
+            "fail",
+            "backward(2·dout) = backward(dout): dx does not depend on dout",
+            where="backward",
+            bug="forgot to multiply by dout (backward ignores the upstream gradient)",
+        )
+        return [row], "forgot to multiply by dout"
+    # judged as a whole (norms): rounding, amplified by cancellation inside backward,
+    # can move single tiny entries; the bugs this is for move all of them
+    r_scale = np.linalg.norm(a2 - 2 * a) / (np.linalg.norm(a2) + 2 * np.linalg.norm(a))
+    r_add = np.linalg.norm(ab - (a + b)) / (
+        np.linalg.norm(ab) + np.linalg.norm(a) + np.linalg.norm(b)
+    )
+    if r_scale <= tol and r_add <= ADDITIVITY_RTOL[dtype]:
+        return [
+            Check("linear in dout", "pass", "backward(2·d) = 2·backward(d), additive in d")
+        ], None
+    e_scale = np.abs(a2 - 2 * a) <= tol * (np.abs(a2) + 2 * np.abs(a)) + tol * scale
+    e_add = np.abs(ab - (a + b)) <= tol * (np.abs(ab) + np.abs(a) + np.abs(b)) + tol * scale
+    bad = ~(e_scale & e_add)
+    k = int(np.flatnonzero(bad)[0])
+    row = Check(
+        "linear in dout",
+        "fail",
+        f"backward is not linear in dout at {int(bad.sum())} of {bad.size} entries "
+        f"(e.g. dx{index(x.shape, k)}: backward(2d) = {a2.flat[k]:.6g}, "
+        f"2·backward(d) = {2 * a.flat[k]:.6g})",
+        where="backward",
+        bug="backward is not linear in dout (e.g. dout used in a condition or a "
+        "nonlinearity, or a constant added)",
+    )
+    return [row], "backward is not linear in dout"

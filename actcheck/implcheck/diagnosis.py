@@ -1,0 +1,301 @@
+"""Diagnosis: naming the bug behind a failed derivative check.
+
+Pure functions of arrays. Each bug class is one hypothesis: "backward returns
+h(x)" for an h built from what was measured; the first hypothesis that explains
+CLASSIFY_SHARE of the failing points names the bug.
+
+========================================  =====================================
+bug class                                 function
+========================================  =====================================
+sign flip, constant factor (any check)    ``factor_bug``
+subgradient outside the one-sided slopes  ``kink_bug``
+sign flip, factor, constant added, f      ``hypotheses`` (elementwise layers)
+instead of f', output for input (and the
+reverse), another activation's derivative
+wrong only for x in an interval           ``region``
+constant but wrong on each side of 0      ``side_summary``
+cross terms missing, transposed Jacobian  ``matrix_bug``
+========================================  =====================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from actcheck.implcheck.limits import (
+    CLASSIFY_SHARE,
+    FIT_RTOL,
+    LABEL_RTOL,
+    MIN_CLASSIFY_POINTS,
+    REGION_OK_SHARE,
+)
+
+Array = np.ndarray
+
+
+def follows_from(linear_bug: str) -> str:
+    """A derivative error that the failed linearity check already explains."""
+    return f"follows from: {linear_bug}"
+
+
+# ---------------------------------------------------------------------------
+# Any comparison: a constant factor
+# ---------------------------------------------------------------------------
+
+
+def factor_bug(analytic: Array, numerical: Array, bound: Array, what: str) -> str | None:
+    """'sign flip' / 'constant factor' when analytic = c·numerical for one c != 1."""
+    a, n = analytic, numerical
+    den = float(np.sum(n * n))
+    if den <= 0:
+        return None
+    c = float(np.sum(a * n)) / den
+    if abs(c - 1) < LABEL_RTOL or not np.all(np.abs(a - c * n) <= bound + FIT_RTOL * np.abs(n)):
+        return None
+    if abs(c + 1) < FIT_RTOL:
+        return f"sign flip: {what} = -true"
+    hint = ""
+    inv = 1 / c if c else 0
+    if inv > 1 and abs(inv - round(inv)) < LABEL_RTOL * inv:
+        hint = " (a mean where a sum is needed?)"
+    return f"constant factor: {what} = {nice(c)} × true{hint}"
+
+
+def nice(c: float) -> str:
+    """A factor as a short number: 2, 0.5 -> 1/2, -3, 1/64."""
+    for den in (1, 2, 3, 4, 6, 8):
+        num = round(c * den)
+        if num and abs(c * den - num) < LABEL_RTOL * abs(num):
+            return str(num) if den == 1 else f"{num}/{den}"
+    if c != 0:
+        inv = 1 / c
+        if abs(inv) < 1e6 and abs(inv - round(inv)) < LABEL_RTOL * abs(inv):
+            return f"1/{round(inv)}" if inv > 0 else f"-1/{-round(inv)}"
+    return f"{c:.6g}"
+
+
+# ---------------------------------------------------------------------------
+# Elementwise layers
+# ---------------------------------------------------------------------------
+
+
+def elementwise_bug(
+    x: Array,
+    analytic: Array,
+    numerical: Array,
+    bound: Array,
+    y: Array,
+    fail: Array,
+    at_kink: Array,
+    kink: Array,
+    left: Array,
+    right: Array,
+    derivative_at_output: Array,
+) -> tuple[str, str]:
+    """(bug, where) for a failed per-point check; every argument is per point.
+
+    ``at_kink``: failing at a kink (outside the one-sided derivatives); ``kink``:
+    at a kink at all; ``derivative_at_output``: the numerical f' at y = f(x).
+    """
+    if not (fail & ~at_kink).any():
+        return kink_bug(x, analytic, left, right, fail)
+    a, ref = analytic, numerical
+    reg = fail & ~at_kink
+    ok = ~fail & ~kink
+    region_text, confined = region(x, reg, ok)
+    where = f"backward, {region_text}" if confined else "backward (dx)"
+    for name, pred, everywhere in hypotheses(x, a, ref, y, reg, derivative_at_output):
+        if everywhere and confined:
+            continue
+        good = np.abs(a - pred) <= np.maximum(bound, 1e-6 * (1 + np.abs(pred)))
+        defined = np.isfinite(pred) & reg
+        enough = defined.sum() >= max(1, min(MIN_CLASSIFY_POINTS, 0.5 * reg.sum()))
+        if enough and good[defined].mean() >= CLASSIFY_SHARE:
+            # only points where this bug would have shown can bound its region
+            telling = ok & ~(np.abs(pred - ref) <= bound)
+            sub, sub_confined = region(x, reg, telling)
+            if sub_confined:
+                return f"{name}, {sub}", f"backward, {sub}"
+            return name, "backward (dx)"
+    if confined:
+        return f"wrong only {region_text}", where
+    sides = side_summary(x, a, ref, reg)
+    if sides:
+        return "backward does not match forward: " + "; ".join(sides), where
+    return "derivative wrong (no simple pattern)", where
+
+
+def kink_bug(x: Array, analytic: Array, left: Array, right: Array, fail: Array) -> tuple[str, str]:
+    """A value at a kink outside [left, right]: not a valid subgradient."""
+    i = int(np.flatnonzero(fail)[0])
+    at = np.unique(np.round(x[fail], 6))
+    pts = ", ".join(f"{v:.6g}" for v in at[:4])
+    return (
+        f"subgradient outside the one-sided derivatives: at x = {x[i]:.6g} backward gives "
+        f"{analytic[i]:.6g}, but the one-sided derivatives are {left[i]:.6g} (left) and "
+        f"{right[i]:.6g} (right); any value between them is valid, this one is not",
+        f"wrong only at the kink x = {pts}",
+    )
+
+
+def hypotheses(
+    x: Array, a: Array, ref: Array, y: Array, reg: Array, derivative_at_output: Array
+) -> list[tuple[str, Array, bool]]:
+    """(bug class, what backward would return with it, whether it shows everywhere).
+
+    Patterns that show everywhere (a mix-up of f, f', x and y, an added constant,
+    another function's derivative) are not offered for failures confined to an interval.
+    """
+    hyps: list[tuple[str, Array, bool]] = [("sign flip (backward = -f'(x))", -ref, False)]
+    nz = reg & (np.abs(ref) > 1e-6)
+    if nz.any():
+        c = float(np.median(a[nz] / ref[nz]))
+        if c != 0 and abs(c - 1) > 1e-6 and abs(c + 1) > 1e-6:
+            hyps.append((f"constant factor: backward = {nice(c)} × f'(x)", c * ref, False))
+    if reg.any():
+        off = float(np.median(a[reg] - ref[reg]))
+        if off != 0:
+            hyps.append((f"constant added: backward = f'(x) + {off:.6g}", ref + off, True))
+    hyps.append(("returns f(x) instead of f'(x)", y, True))
+    hyps.append(
+        (
+            "uses the output where the input is needed: computes f'(y), y = f(x)",
+            derivative_at_output,
+            True,
+        )
+    )
+    hyps.append(
+        (
+            "uses the input where the output is needed (e.g. a formula in y applied to x)",
+            derivative_at_preimage(x, y, ref),
+            True,
+        )
+    )
+    hyps.extend(catalog_derivatives(x))
+    return hyps
+
+
+def derivative_at_preimage(x: Array, y: Array, ref: Array) -> Array:
+    """g(x) with f'(t) = g(f(t)): f' as a function of the output, at x (monotone f)."""
+    order = np.argsort(x)
+    ys, ds = y[order], ref[order]
+    if not (np.all(np.diff(ys) >= 0) or np.all(np.diff(ys) <= 0)):
+        return np.full(x.shape, np.nan)
+    if ys[0] > ys[-1]:
+        ys, ds = ys[::-1], ds[::-1]
+    inside = (x > ys[0]) & (x < ys[-1])
+    return np.where(inside, np.interp(x, ys, ds), np.nan)
+
+
+def catalog_derivatives(x: Array) -> list[tuple[str, Array, bool]]:
+    """Each catalog activation's derivative (defaults): a backward copied from another layer."""
+    from actcheck.activations import get, names
+
+    out = []
+    for name in names():
+        act = get(name)
+        if act.stochastic:
+            continue
+        with np.errstate(all="ignore"):
+            d = np.asarray(act.derivative(x), dtype=np.float64)
+        out.append((f"backward computes {name}'(x), the derivative of {act.label}", d, True))
+    return out
+
+
+def region(x: Array, fail: Array, ok: Array) -> tuple[str, bool]:
+    """Where the failures are, as intervals of x; True when they are confined to some."""
+    order = np.argsort(x, kind="stable")
+    xs, fs, oks = x[order], fail[order], ok[order]
+    keep = fs | oks
+    xs, fs = xs[keep], fs[keep]
+    if not fs.any():
+        return "", False
+    runs = _runs(fs)
+    if len(runs) > 3:
+        return f"at {int(fail.sum())} points scattered over [{x.min():.3g}, {x.max():.3g}]", False
+    # "wrong only there" needs enough correct points elsewhere to mean something
+    n_ok = len(fs) - int(fs.sum())
+    confined = n_ok >= max(MIN_CLASSIFY_POINTS, REGION_OK_SHARE * len(fs))
+    return " and ".join(_interval(xs, s, e) for s, e in runs), confined
+
+
+def _runs(flags: Array) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1
+    return [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
+
+
+def _interval(xs: Array, s: int, e: int) -> str:
+    lo, hi = xs[s], xs[e]
+    left_ok = xs[s - 1] if s > 0 else None
+    right_ok = xs[e + 1] if e + 1 < len(xs) else None
+    if lo == hi:
+        return f"at x = {lo:.6g}"
+    if left_ok is None and right_ok is not None:
+        return f"for x <= {hi:.6g} (right from x = {right_ok:.6g})"
+    if right_ok is None and left_ok is not None:
+        return f"for x >= {lo:.6g} (right up to x = {left_ok:.6g})"
+    if left_ok is None and right_ok is None:
+        return "for every x checked"
+    return f"for x in [{lo:.6g}, {hi:.6g}] (right at x = {left_ok:.6g} and x = {right_ok:.6g})"
+
+
+def side_summary(x: Array, a: Array, ref: Array, fail: Array) -> list[str]:
+    """'for x < 0 backward gives c but forward's slope is d' where both are constant."""
+    out = []
+    for label, side in (("x < 0", x < 0), ("x > 0", x > 0)):
+        m = fail & side
+        if m.sum() < 2:
+            continue
+        av, rv = a[m], ref[m]
+        if np.ptp(av) <= 1e-6 * (1 + np.abs(av).max()) and np.ptp(rv) <= 1e-6 * (
+            1 + np.abs(rv).max()
+        ):
+            out.append(f"for {label} backward gives {av[0]:.6g} but forward's slope is {rv[0]:.6g}")
+    return out
+
+
+def kink_summary(kinks: list[Any]) -> list[str]:
+    """The engine's kink reports, one line per kink position that passed: the convention used."""
+    best: dict[float, Any] = {}
+    for k in kinks:
+        # reported where a probe sits exactly on a round x (0, 6, -3): points merely near a
+        # kink have a one-sided stencil and no convention worth naming
+        if k.passed and k.x == round(k.x, 3):
+            best.setdefault(k.x + 0.0, k)
+    return [
+        f"{k.describe('f')} ({k.left:.6g} | {k.right:.6g})" for _, k in sorted(best.items())[:4]
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Other layers: the Jacobian
+# ---------------------------------------------------------------------------
+
+
+def matrix_bug(analytic: Array, numerical: Array, bound: Array) -> str:
+    """The pattern in per-sample Jacobians (samples × outputs × inputs) that disagree."""
+    ja, jn = analytic, numerical
+    bug = factor_bug(ja, jn, bound, "backward")
+    if bug:
+        return bug
+    n_out, n_in = jn.shape[1], jn.shape[2]
+    if n_out == n_in:
+        diag = np.broadcast_to(np.eye(n_in, dtype=bool)[None], ja.shape)
+        diag_ok = np.all(np.abs(ja - jn)[diag] <= bound[diag])
+        if diag_ok and np.all(np.abs(ja[~diag]) <= bound[~diag]):
+            return (
+                "only the diagonal of the Jacobian is there: the cross terms "
+                "(dy_k/dx_j, k != j) are missing"
+            )
+        # before "cross terms wrong": a transpose keeps the diagonal, so it would hide there
+        jt = np.swapaxes(jn, 1, 2)
+        if np.all(np.abs(ja - jt) <= bound + np.swapaxes(bound, 1, 2)):
+            return "transposed Jacobian (backward multiplies by J instead of J^T)"
+        if diag_ok:
+            return "the diagonal of the Jacobian is right, the cross terms (k != j) are wrong"
+    return "Jacobian entries wrong (no simple pattern)"

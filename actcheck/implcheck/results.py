@@ -1,0 +1,93 @@
+"""What ``check_impl`` returns: one row (``Check``) per detector or comparison."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("pass", "fail", "warn", "skip")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row of the report: a detector or a comparison, its status and what it found.
+
+    ``fatal``: later checks make no sense after this row (the run stops there).
+    ``worst``: the failing points, worst first (analytic, numerical, error, bound ...).
+    """
+
+    name: str
+    status: str  # one of STATUSES
+    details: str
+    where: str = ""
+    bug: str | None = None
+    worst: tuple[dict[str, Any], ...] = ()
+    stats: dict[str, Any] = field(default_factory=dict)
+    fatal: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "fail"
+
+    def summary(self) -> str:
+        return f"{self.name}: {self.status}, {self.details}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "details": self.details,
+            "where": self.where,
+            "bug": self.bug,
+            "worst": [dict(w) for w in self.worst],
+            "stats": dict(self.stats),
+        }
+
+
+@dataclass(frozen=True)
+class ImplResult:
+    """Everything ``check_impl`` found about one layer."""
+
+    target: str
+    kind: str
+    shape: tuple[int, ...]
+    dtype: str
+    seed: int
+    elementwise: bool | None = None
+    method: str = ""  # how the derivative was compared (per point, full Jacobian, projections)
+    params: tuple[str, ...] = ()
+    checks: tuple[Check, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "fail"]
+
+    @property
+    def warnings(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "warn"]
+
+    def summary(self) -> str:
+        """One line: target, verdict and the failed checks."""
+        head = f"{self.target} ({self.kind}), shape {self.shape}, {self.dtype}: "
+        if self.passed:
+            return head + "pass"
+        return head + "fail (" + ", ".join(c.name for c in self.failures) + ")"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (floats may be NaN: ``actcheck.jsonout`` writes them as null)."""
+        return {
+            "target": self.target,
+            "kind": self.kind,
+            "shape": list(self.shape),
+            "dtype": self.dtype,
+            "seed": self.seed,
+            "elementwise": self.elementwise,
+            "method": self.method,
+            "params": list(self.params),
+            "checks": [c.to_dict() for c in self.checks],
+            "passed": self.passed,
+        }
