@@ -37,9 +37,9 @@ def col2im(cols, input_shape, filter_h, filter_w, stride=1, pad=0):
     padded = np.zeros((n, c, h + 2 * pad + stride - 1, w + 2 * pad + stride - 1), dtype=cols.dtype)
     for dy in range(filter_h):
         for dx in range(filter_w):
-            padded[
-                :, :, dy : dy + stride * out_h : stride, dx : dx + stride * out_w : stride
-            ] += cols[:, :, dy, dx]
+            padded[:, :, dy : dy + stride * out_h : stride, dx : dx + stride * out_w : stride] += (
+                cols[:, :, dy, dx]
+            )
     return padded[:, :, pad : h + pad, pad : w + pad]
 
 
@@ -164,7 +164,9 @@ class ConvolutionNoTranspose(Convolution):
         fn, c, fh, fw = self.W.shape
         dx = super().backward(dout)
         flat = dout.transpose(0, 2, 3, 1).reshape(-1, fn)
-        self.dW = np.dot(self.col.T, flat).reshape(fn, c, fh, fw)  # bug: (C*FH*FW, FN) not transposed
+        self.dW = np.dot(self.col.T, flat).reshape(
+            fn, c, fh, fw
+        )  # bug: (C*FH*FW, FN) not transposed
         return dx
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 
 class Dropout:
-    """"Deep Learning from Scratch" style: forward(x, train_flg=True); test time scales instead."""
+    """ "Deep Learning from Scratch" style: forward(x, train_flg=True); test time scales instead."""
 
     def __init__(self, dropout_ratio=0.5):
         self.dropout_ratio = dropout_ratio

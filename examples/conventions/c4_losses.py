@@ -61,7 +61,9 @@ class SoftmaxWithLossUsesDout(SoftmaxWithLoss):
 class SoftmaxWithLossNoMean(SoftmaxWithLoss):
     def backward(self, dout=1):
         if self.t.size == self.y.size:
-            return self.y - self.t  # bug: forward averages over the batch, backward must divide by N
+            return (
+                self.y - self.t
+            )  # bug: forward averages over the batch, backward must divide by N
         dx = self.y.copy()
         dx[np.arange(self.t.shape[0]), self.t] -= 1
         return dx

@@ -1,9 +1,9 @@
 """Convention 7: layers that draw from np.random in forward (the mask or noise must be held fixed).
 
-    actcheck gradcheck --impl examples/conventions/c7_randomness.py:Dropout --arg p=0.3 --shape 16,8
-    actcheck gradcheck --impl examples/conventions/c7_randomness.py:DropoutNewMaskInBackward --arg p=0.3 --shape 16,8
-    actcheck gradcheck --impl examples/conventions/c7_randomness.py:RReLU --shape 16,8
-    actcheck gradcheck --impl examples/conventions/c7_randomness.py:GaussianNoise --arg stddev=0.1 --shape 16,8
+actcheck gradcheck --impl examples/conventions/c7_randomness.py:Dropout --arg p=0.3 --shape 16,8
+actcheck gradcheck --impl examples/conventions/c7_randomness.py:DropoutNewMaskInBackward --arg p=0.3 --shape 16,8
+actcheck gradcheck --impl examples/conventions/c7_randomness.py:RReLU --shape 16,8
+actcheck gradcheck --impl examples/conventions/c7_randomness.py:GaussianNoise --arg stddev=0.1 --shape 16,8
 """
 
 import numpy as np

@@ -133,7 +133,9 @@ class TwoLayerNetBuggyAffine2(TwoLayerNet):
 class TwoLayerNetCS:
     """cs231n style: affine - relu - affine - softmax, L2 regularisation 0.5 * reg * sum(W^2)."""
 
-    def __init__(self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.0):
+    def __init__(
+        self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.0
+    ):
         self.reg = reg
         self.params = {
             "W1": weight_scale * np.random.randn(input_dim, hidden_dim),
@@ -171,7 +173,9 @@ class TwoLayerNetCS:
 
 class TwoLayerNetCSRegFactor(TwoLayerNetCS):
     def reg_loss(self, W1, W2):
-        return self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2))  # bug: the 0.5 is gone, grads still reg*W
+        return self.reg * (
+            np.sum(W1 * W1) + np.sum(W2 * W2)
+        )  # bug: the 0.5 is gone, grads still reg*W
 
 
 class TwoLayerNetCSBiasBeforeMask(TwoLayerNetCS):

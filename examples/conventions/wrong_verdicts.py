@@ -1,12 +1,12 @@
 """The wrong verdicts issue 10 saw on real code, each as a small example.
 
-    actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:Identity           # passes (x cached, returned)
-    actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:Flatten --shape 4,3,5,5
-    actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:SELU --order 2     # grad jumps at 0: not a failure
-    actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:HardSigmoid --order 2
-    actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:SoftPlusNaive --range -1000 1000   # overflow
-    actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:Chatty --json     # stdout holds JSON only
-    actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:AffineProperties --arg W=randn:8,4 --arg b=randn:4 --shape 16,8
+actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:Identity           # passes (x cached, returned)
+actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:Flatten --shape 4,3,5,5
+actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:SELU --order 2     # grad jumps at 0: not a failure
+actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:HardSigmoid --order 2
+actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:SoftPlusNaive --range -1000 1000   # overflow
+actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:Chatty --json     # stdout holds JSON only
+actcheck gradcheck --impl examples/conventions/wrong_verdicts.py:AffineProperties --arg W=randn:8,4 --arg b=randn:4 --shape 16,8
 """
 
 from abc import ABC, abstractmethod

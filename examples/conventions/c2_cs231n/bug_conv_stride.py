@@ -37,5 +37,7 @@ def conv_backward_naive(dout, cache):
             hs, ws = i, j  # bug: should be i * stride, j * stride
             window = x_pad[:, :, hs : hs + hh, ws : ws + ww]
             dw += np.tensordot(dout[:, :, i, j], window, axes=([0], [0]))
-            dx_pad[:, :, hs : hs + hh, ws : ws + ww] += np.tensordot(dout[:, :, i, j], w, axes=([1], [0]))
+            dx_pad[:, :, hs : hs + hh, ws : ws + ww] += np.tensordot(
+                dout[:, :, i, j], w, axes=([1], [0])
+            )
     return dx_pad[:, :, pad : pad + h, pad : pad + wd], dw, db

@@ -1,7 +1,7 @@
 """cs231n-style loss functions -> (loss, dx), each with a classic bug.
 
-    actcheck gradcheck --impl examples/conventions/c2_cs231n/bug_losses.py:softmax_loss --arg y=labels:10 --shape 16,10
-    actcheck gradcheck --impl examples/conventions/c2_cs231n/bug_losses.py:svm_loss --arg y=labels:10 --shape 16,10
+actcheck gradcheck --impl examples/conventions/c2_cs231n/bug_losses.py:softmax_loss --arg y=labels:10 --shape 16,10
+actcheck gradcheck --impl examples/conventions/c2_cs231n/bug_losses.py:svm_loss --arg y=labels:10 --shape 16,10
 """
 
 import numpy as np

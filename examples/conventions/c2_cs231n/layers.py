@@ -137,7 +137,9 @@ def conv_backward_naive(dout, cache):
             hs, ws = i * stride, j * stride
             window = x_pad[:, :, hs : hs + hh, ws : ws + ww]
             dw += np.tensordot(dout[:, :, i, j], window, axes=([0], [0]))
-            dx_pad[:, :, hs : hs + hh, ws : ws + ww] += np.tensordot(dout[:, :, i, j], w, axes=([1], [0]))
+            dx_pad[:, :, hs : hs + hh, ws : ws + ww] += np.tensordot(
+                dout[:, :, i, j], w, axes=([1], [0])
+            )
     dx = dx_pad[:, :, pad : pad + h, pad : pad + wd]
     return dx, dw, db
 
@@ -150,7 +152,9 @@ def max_pool_forward_naive(x, pool_param):
     out = np.zeros((n, c, h_out, w_out), dtype=x.dtype)
     for i in range(h_out):
         for j in range(w_out):
-            out[:, :, i, j] = x[:, :, i * stride : i * stride + ph, j * stride : j * stride + pw].max(axis=(2, 3))
+            out[:, :, i, j] = x[
+                :, :, i * stride : i * stride + ph, j * stride : j * stride + pw
+            ].max(axis=(2, 3))
     cache = (x, pool_param)
     return out, cache
 

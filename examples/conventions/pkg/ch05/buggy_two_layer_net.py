@@ -9,8 +9,8 @@ import os
 import sys
 
 sys.path.append(os.pardir)
-from common import buggy_layers  # noqa: E402
-from two_layer_net import TwoLayerNet  # noqa: E402
+from common import buggy_layers
+from two_layer_net import TwoLayerNet
 
 
 class BuggyTwoLayerNet(TwoLayerNet):

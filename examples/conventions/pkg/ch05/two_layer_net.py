@@ -10,10 +10,10 @@ import os
 import sys
 
 sys.path.append(os.pardir)
-from collections import OrderedDict  # noqa: E402
+from collections import OrderedDict
 
-import numpy as np  # noqa: E402
-from common.layers import *  # noqa: E402, F403
+import numpy as np
+from common.layers import *
 
 
 class TwoLayerNet:
@@ -25,13 +25,13 @@ class TwoLayerNet:
             "b2": np.zeros(output_size),
         }
         self.layers = OrderedDict()
-        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"])  # noqa: F405
+        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"])
         self.layers["Sigmoid1"] = self.hidden_activation()
-        self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])  # noqa: F405
-        self.lastLayer = SoftmaxWithLoss()  # noqa: F405
+        self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])
+        self.lastLayer = SoftmaxWithLoss()
 
     def hidden_activation(self):
-        return Sigmoid()  # noqa: F405
+        return Sigmoid()
 
     def predict(self, x):
         for layer in self.layers.values():

@@ -1,13 +1,13 @@
 """Layers importing their helpers from the package, as the book's common/layers.py does.
 
-    actcheck gradcheck --impl examples/conventions/pkg/common/layers.py:Relu
-    actcheck gradcheck --impl examples/conventions/pkg/common/layers.py:Sigmoid
-    actcheck gradcheck --impl examples/conventions/pkg/common/layers.py:Affine --arg W=randn:20,10 --arg b=zeros:10 --shape 8,20
-    actcheck gradcheck --impl examples/conventions/pkg/common/layers.py:SoftmaxWithLoss --arg t=onehot:10 --shape 16,10
+actcheck gradcheck --impl examples/conventions/pkg/common/layers.py:Relu
+actcheck gradcheck --impl examples/conventions/pkg/common/layers.py:Sigmoid
+actcheck gradcheck --impl examples/conventions/pkg/common/layers.py:Affine --arg W=randn:20,10 --arg b=zeros:10 --shape 8,20
+actcheck gradcheck --impl examples/conventions/pkg/common/layers.py:SoftmaxWithLoss --arg t=onehot:10 --shape 16,10
 """
 
 import numpy as np
-from common.functions import *  # noqa: F403
+from common.functions import *
 
 
 class Relu:
@@ -31,7 +31,7 @@ class Sigmoid:
         self.out = None
 
     def forward(self, x):
-        self.out = sigmoid(x)  # noqa: F405
+        self.out = sigmoid(x)
         return self.out
 
     def backward(self, dout):
@@ -56,8 +56,8 @@ class Affine:
 class SoftmaxWithLoss:
     def forward(self, x, t):
         self.t = t
-        self.y = softmax(x)  # noqa: F405
-        self.loss = cross_entropy_error(self.y, self.t)  # noqa: F405
+        self.y = softmax(x)
+        self.loss = cross_entropy_error(self.y, self.t)
         return self.loss
 
     def backward(self, dout=1):
