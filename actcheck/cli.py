@@ -678,7 +678,8 @@ def gradcheck_command(
     import time
 
     from actcheck import report
-    from actcheck.gradcheck import GradcheckError, gradcheck
+    from actcheck.catalogcheck import gradcheck
+    from actcheck.errors import InputError as ApiInputError
 
     lo, hi = x_range
     if params and no_params:
@@ -705,7 +706,7 @@ def gradcheck_command(
             )
             for act in selected(activations)
         ]
-    except GradcheckError as err:
+    except ApiInputError as err:
         raise InputError(str(err)) from None
     seconds = time.perf_counter() - start
     if plot_path is not None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from actcheck.activations import Activation
-    from actcheck.gradcheck import GradcheckResult
+    from actcheck.catalogcheck import GradcheckResult
     from actcheck.plotdata import CurveData
 
 # One colour per catalog entry, used by every actcheck figure, so ReLU is the same

@@ -9,7 +9,16 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "actcheck"
 # numerics: never click, rich or matplotlib
-NUMERICS = ["activations", "numdiff", "gradcheck", "userimpl", "implcheck", "xor", "plotdata"]
+NUMERICS = [
+    "activations",
+    "numdiff",
+    "catalogcheck",
+    "tolerances",
+    "userimpl",
+    "implcheck",
+    "xor",
+    "plotdata",
+]
 UI = {"click", "rich", "matplotlib"}
 
 
