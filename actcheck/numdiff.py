@@ -316,29 +316,7 @@ class ElementwiseResult:
 
     def worst(self, k: int = 5) -> list[WorstPoint]:
         """The k points furthest past their bound (failed points first)."""
-        ex = self.excess
-        failed = self.failed_mask
-        k = min(k, ex.size)
-        if k <= 0:
-            return []
-        # failed points first, each group by how far past its bound
-        pool = np.flatnonzero(failed) if failed.sum() >= k else np.arange(ex.size)
-        top = pool[np.argpartition(-ex[pool], k - 1)[:k]] if pool.size > k else pool
-        idx = top[np.lexsort((-ex[top], ~failed[top]))][:k]
-        err = self.error
-        return [
-            WorstPoint(
-                x=float(self.x[i]),
-                analytic=float(self.analytic[i]),
-                numerical=float(self.numerical[i]),
-                bound=float(self.bound[i]),
-                error=float(err[i]),
-                excess=float(ex[i]),
-                verdict=VERDICTS[self.verdict[i]],
-                method=METHODS[self.method[i]],
-            )
-            for i in idx
-        ]
+        return _worst_points(self, k)
 
     def method_counts(self) -> dict[str, int]:
         counts = np.bincount(self.method, minlength=len(METHODS))
@@ -391,6 +369,32 @@ class ElementwiseResult:
             "kinks": [k.to_dict(self.name) for k in self.kinks],
             "worst": [w.to_dict() for w in self.worst(worst)],
         }
+
+
+def _worst_points(r: ElementwiseResult, k: int) -> list[WorstPoint]:
+    ex = r.excess
+    failed = r.failed_mask
+    k = min(k, ex.size)
+    if k <= 0:
+        return []
+    # failed points first, each group by how far past its bound
+    pool = np.flatnonzero(failed) if failed.sum() >= k else np.arange(ex.size)
+    top = pool[np.argpartition(-ex[pool], k - 1)[:k]] if pool.size > k else pool
+    idx = top[np.lexsort((-ex[top], ~failed[top]))][:k]
+    err = r.error
+    return [
+        WorstPoint(
+            x=float(r.x[i]),
+            analytic=float(r.analytic[i]),
+            numerical=float(r.numerical[i]),
+            bound=float(r.bound[i]),
+            error=float(err[i]),
+            excess=float(ex[i]),
+            verdict=VERDICTS[r.verdict[i]],
+            method=METHODS[r.method[i]],
+        )
+        for i in idx
+    ]
 
 
 # ---------------------------------------------------------------------------
