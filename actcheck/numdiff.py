@@ -29,18 +29,22 @@ known kink positions (floats, or objects with ``.x`` and optionally ``.left``,
 ``.right``, ``.order`` whose declared one-sided values are then verified), or
 None when unknown (they are then detected where needed). ``order`` only labels
 the result and selects which declared sides apply (for f'' pass f' and f'').
-Errors in the arguments (step <= 0, wrong shapes) raise ValueError/TypeError.
+Errors in the arguments raise ``actcheck.errors.InputError`` (a ValueError: a
+non-positive step or safety, an unknown tolerance) or ValueError/TypeError (shapes).
+The error model's constants are ``actcheck.tolerances``' row for the dtype, with
+the caller's ``tolerances=`` dict and ``step=``/``safety=`` merged in.
 
 ``ElementwiseResult`` fields: ``x, analytic, numerical, bound, method, verdict``
 (per-point float64/int8 arrays) and ``error``, ``excess`` (= error/bound),
 ``failed_mask``; ``kinks`` (``KinkReport``: x, analytic, left, right,
 left_bound, right_bound, declared, declared_left/right, between, sides_match,
-convention, passed, ``describe(name)`` -> "relu'(0) = 0, the left
-derivative"); ``passed``, ``n_points``, ``n_failed``, ``n_skipped``,
+convention, passed, ``summary(name)`` -> "relu'(0) = 0, the left
+derivative", ``to_dict(name)``); ``passed``, ``n_points``, ``n_failed``, ``n_skipped``,
 ``max_abs_error``, ``max_rel_error``, ``median_bound``, ``max_bound``,
 ``max_excess``, ``worst(k)`` (``WorstPoint``: x, analytic, numerical, bound,
 error, excess, verdict, method), ``method_counts()``, ``verdict_counts()``,
-``complex_step`` / ``complex_step_note``. Verdict codes: ``PASS``, ``MISMATCH``,
+``complex_step`` / ``complex_step_note``, ``tolerances``, ``summary()`` (one
+line), ``to_dict()`` (NaN left as NaN). Verdict codes: ``PASS``, ``MISMATCH``,
 ``KINK`` (a valid subgradient at a kink), ``KINK_MISMATCH`` (outside the
 one-sided derivatives, or declared sides that do not match), ``SKIPPED`` (no
 finite numerical derivative and no finite analytic one); ``VERDICTS`` and
@@ -817,17 +821,17 @@ def _barriers(kinks: Sequence[Any] | None, dtype: np.dtype, kink_ulps: int) -> t
 # ---------------------------------------------------------------------------
 
 
-def _convention(a: float, left: float, right: float, tol: float) -> str:
-    if abs(a - left) <= tol and abs(a - right) <= tol:
+def _convention(a: float, left: float, right: float, bound: float) -> str:
+    if abs(a - left) <= bound and abs(a - right) <= bound:
         return "both one-sided derivatives agree"
-    if abs(a - left) <= tol:
+    if abs(a - left) <= bound:
         return "the left derivative"
-    if abs(a - right) <= tol:
+    if abs(a - right) <= bound:
         return "the right derivative"
-    if abs(a - 0.5 * (left + right)) <= tol:
+    if abs(a - 0.5 * (left + right)) <= bound:
         return "the midpoint"
     lo, hi = min(left, right), max(left, right)
-    if lo - tol <= a <= hi + tol:
+    if lo - bound <= a <= hi + bound:
         return "between the one-sided derivatives"
     return f"outside the one-sided derivatives [{_g(lo)}, {_g(hi)}]"
 
@@ -836,7 +840,7 @@ def _complex_probe(
     f: Callable,
     xe: Array,
     idx: Array,
-    ref: _Estimate,
+    central: _Estimate,
     tol: Tolerances,
     eps: float,
     fixed_shape: bool,
@@ -851,12 +855,12 @@ def _complex_probe(
     if cs is None:
         return False, "not complex-safe (returns a real array)"
     x64 = xe[idx].astype(np.float64)
-    bound = ref.total(tol.safety) + _allowance(ref.value, ref.fabs, x64, eps, tol)
+    bound = central.total(tol.safety) + _allowance(central.value, central.fabs, x64, eps, tol)
     with np.errstate(invalid="ignore"):
         # only probes where the central difference itself is smooth can testify
-        scale = np.abs(ref.value) + ref.fabs / np.maximum(x64, 1.0)
-        smooth = ref.trunc <= tol.suspect_rel * scale
-        bad = smooth & ~(np.abs(cs - ref.value) <= bound)
+        scale = np.abs(central.value) + central.fabs / np.maximum(x64, 1.0)
+        smooth = central.trunc <= tol.suspect_rel * scale
+        bad = smooth & ~(np.abs(cs - central.value) <= bound)
     if not smooth.any():
         return False, "not used (no smooth probe point)"
     if bad.any():
@@ -926,8 +930,8 @@ def _try_complex_step(
     clean = geo.central & np.isfinite(x64) & (ax >= tol.cs_probe_low) & (ax <= tol.cs_probe_high)
     probe = _probe_indices(clean, tol.cs_probes)
     if probe.size:
-        ref = _estimate(xdir, _CENTRAL, h, probe, x64, eps, tol)
-        use_cs, note = _complex_probe(xdir.f, xdir.xe, probe, ref, tol, eps, xdir.fixed_shape)
+        central = _estimate(xdir, _CENTRAL, h, probe, x64, eps, tol)
+        use_cs, note = _complex_probe(xdir.f, xdir.xe, probe, central, tol, eps, xdir.fixed_shape)
     if complex_step and not use_cs:
         raise ValueError(f"complex_step=True but f is {note}")
     return use_cs, note
@@ -1201,9 +1205,12 @@ class _Sides:
 
 
 def _report(j, a, left, right, bl, br, xs, order, declared, want, sides_ok) -> KinkReport:
-    tol = max(float(bl[j]), float(br[j]))
     lv, rv = float(left.value[j]), float(right.value[j])
     av = float(a[j])
+    if want is None:
+        convention = _convention(av, lv, rv, max(float(bl[j]), float(br[j])))
+    else:
+        convention = _declared_convention(av, want)
     lo, hi = min(lv - bl[j], rv - br[j]), max(lv + bl[j], rv + br[j])
     return KinkReport(
         x=float(xs[j]),
@@ -1218,7 +1225,7 @@ def _report(j, a, left, right, bl, br, xs, order, declared, want, sides_ok) -> K
         declared_right=None if want is None else float(want[1]),
         between=bool(lo <= av <= hi),
         sides_match=sides_ok,
-        convention=_convention(av, lv, rv, tol) if want is None else _declared_convention(av, want),
+        convention=convention,
     )
 
 
@@ -1227,15 +1234,15 @@ def _declared_convention(a: float, want: tuple[float, float]) -> str:
     left, right = want
     d32 = float(np.float32(a)) == a
     dt = np.dtype(np.float32 if d32 else np.float64)
-    tol = TOLERANCES[dt.name].analytic_ulps * _eps(dt) * max(abs(left), abs(right), 1e-300)
-    is_left, is_right = abs(a - left) <= tol, abs(a - right) <= tol
+    bound = TOLERANCES[dt.name].analytic_ulps * _eps(dt) * max(abs(left), abs(right), 1e-300)
+    is_left, is_right = abs(a - left) <= bound, abs(a - right) <= bound
     if is_left and is_right:
         return "both one-sided derivatives, equal at this precision"
     if is_left:
         return "the left derivative"
     if is_right:
         return "the right derivative"
-    return _convention(a, left, right, tol)
+    return _convention(a, left, right, bound)
 
 
 def _declared_sides(kinks: Sequence[Any] | None, order: int) -> dict[float, tuple[float, float]]:
