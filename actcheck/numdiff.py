@@ -622,21 +622,28 @@ def _central_judged(
 
 
 def _weighted(weights: Array, values: list[Array], out: Array, tmp: Array) -> Array:
-    """Σ wₖ·valuesₖ into ``out`` (``tmp``: scratch of the same size)."""
+    """Σ wₖ·valuesₖ into ``out`` (``tmp``: scratch of the same size).
+
+    Antisymmetric weights (the central scheme's) pair up: w·(v₊ - v₋), one subtraction each.
+    """
+    n = len(weights)
+    if all(weights[k] == -weights[n - 1 - k] for k in range(n)):
+        pairs = [(w, values[k], values[n - 1 - k]) for k, w in enumerate(weights) if k > n // 2 - 1]
+        terms = [(w, np.subtract, plus, minus) for w, plus, minus in pairs if w]
+    else:
+        terms = [(w, None, v, None) for w, v in zip(weights, values, strict=True) if w]
     first = True
-    for w, v in zip(weights, values, strict=True):
-        if not w:
-            continue
-        if first:
-            np.multiply(v, w, out=out)
-            first = False
-        elif w == 1.0:
-            out += v
-        elif w == -1.0:
-            out -= v
+    for w, op, a, b in terms:
+        dest = out if first else tmp
+        if op is None:
+            np.multiply(a, w, out=dest)
         else:
-            np.multiply(v, w, out=tmp)
+            op(a, b, out=dest)
+            if w != 1.0:
+                dest *= w
+        if not first:
             out += tmp
+        first = False
     assert not first
     return out
 
