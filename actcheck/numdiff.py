@@ -95,6 +95,7 @@ otherwise the estimate with the smallest error decides.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import warnings
 from collections.abc import Callable, Sequence
@@ -621,30 +622,30 @@ def _central_judged(
     return value, bound, verdict, suspect
 
 
+@functools.cache
+def _pairing(weights: tuple[float, ...]) -> tuple[tuple[float, int, int | None], ...]:
+    """Terms (w, k, j) of Σ wₖ·vₖ: w·(v_k - v_j) where antisymmetric weights pair up."""
+    n = len(weights)
+    if all(weights[k] == -weights[n - 1 - k] for k in range(n)):
+        return tuple((w, k, n - 1 - k) for k, w in enumerate(weights) if k >= n // 2 and w)
+    return tuple((w, k, None) for k, w in enumerate(weights) if w)
+
+
 def _weighted(weights: Array, values: list[Array], out: Array, tmp: Array) -> Array:
     """Σ wₖ·valuesₖ into ``out`` (``tmp``: scratch of the same size).
 
     Antisymmetric weights (the central scheme's) pair up: w·(v₊ - v₋), one subtraction each.
     """
-    n = len(weights)
-    if all(weights[k] == -weights[n - 1 - k] for k in range(n)):
-        pairs = [(w, values[k], values[n - 1 - k]) for k, w in enumerate(weights) if k > n // 2 - 1]
-        terms = [(w, np.subtract, plus, minus) for w, plus, minus in pairs if w]
-    else:
-        terms = [(w, None, v, None) for w, v in zip(weights, values, strict=True) if w]
-    first = True
-    for w, op, a, b in terms:
-        dest = out if first else tmp
-        if op is None:
-            np.multiply(a, w, out=dest)
+    for i, (w, k, j) in enumerate(_pairing(tuple(weights.tolist()))):
+        dest = out if i == 0 else tmp
+        if j is None:
+            np.multiply(values[k], w, out=dest)
         else:
-            op(a, b, out=dest)
+            np.subtract(values[k], values[j], out=dest)
             if w != 1.0:
                 dest *= w
-        if not first:
+        if i:
             out += tmp
-        first = False
-    assert not first
     return out
 
 
