@@ -163,13 +163,13 @@ class Kink:
             return self.right
         return 0.5 * (self.left + self.right)
 
-    def describe(self, name: str = "f") -> str:
+    def summary(self, name: str = "f") -> str:
         """E.g. ``relu'(0) = 0, the left derivative``."""
         prime = "'" * self.order
         return f"{name}{prime}({_fmt(self.x)}) = {_fmt(self.value)}, {self.convention}"
 
     def to_dict(self, name: str = "f") -> dict[str, Any]:
-        """Plain data; ``text`` is ``describe(name)``."""
+        """Plain data; ``text`` is ``summary(name)``."""
         return {
             "x": self.x,
             "order": self.order,
@@ -178,7 +178,7 @@ class Kink:
             "value": self.value,
             "jump": self.jump,
             "convention": self.convention,
-            "text": self.describe(name),
+            "text": self.summary(name),
         }
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from actcheck.activations import Activation
-    from actcheck.gradcheck import GradcheckResult
+    from actcheck.catalogcheck import GradcheckResult
     from actcheck.plotdata import CurveData
 
 
