@@ -82,8 +82,8 @@ class Param:
     # (dtype, probe extent) -> (smallest, largest) non-zero |value| the check resolves,
     # on top of representability: see ``check_domain``
     limits: Callable[[str, float], tuple[float, float]] | None = None
-    # a position on the x axis (a clamp, a threshold) compares with x and need not be a
-    # normal number; every other parameter multiplies or divides and must be
+    # a position on the x axis (a clamp, a threshold) only compares with x: it may round
+    # to 0 in float32; every other parameter multiplies and must keep a non-zero value
     position: bool = False
 
     def describe_range(self) -> str:
@@ -169,21 +169,20 @@ def check_domain(
 ) -> None:
     """Raise ActivationError unless the check resolves these parameters in ``dtype``.
 
-    Every non-zero parameter is a normal number of the dtype (a position may be any
-    number), at most 1/HEADROOM of its largest value and within the parameter's
-    ``limits``; every kink is finite and at most that large. Outside this domain a correct function can fail a check.
+    Every non-zero parameter keeps a non-zero value in the dtype (a position may be
+    any number: it only compares with x), is at most 1/HEADROOM of the dtype's largest
+    value and lies within its ``limits``; every kink is finite and at most that large.
+    Outside this domain a correct function can fail a check.
     """
     fi = np.finfo(dtype)
-    tiny, big = float(fi.tiny), float(fi.max) / HEADROOM
+    tiny, big = float(fi.smallest_subnormal), float(fi.max) / HEADROOM
     for prm in entry.params:
         v = p[prm.name]
         if prm.choices is not None or not isinstance(v, float | int):
             continue
         where = f"{entry.name}: {prm.name}={_fmt(v)}"
         if v != 0 and abs(v) < tiny and not prm.position:
-            raise ActivationError(
-                f"{where} is not representable in {dtype} (smallest normal {tiny:.2g})"
-            )
+            raise ActivationError(f"{where} is not representable in {dtype} (it rounds to 0 there)")
         if abs(v) > big:
             raise ActivationError(
                 f"{where} is too large for {dtype} (at most {big:.2g}, 1/16 of its largest value)"
