@@ -550,7 +550,8 @@ register(
 
 def _celu_t(x: Array, a: float) -> Array:
     """min(x, 0)/alpha, clipped at -800 first so a tiny alpha cannot overflow the division."""
-    return np.maximum(np.minimum(x, 0), -SAT * a) / a
+    floor = -min(SAT * a, float(np.finfo(x.dtype).max))  # a huge alpha: no clip, and no overflow
+    return np.maximum(np.minimum(x, 0), floor) / a
 
 
 def _celu_forward(x: Array, p: Params) -> Array:
