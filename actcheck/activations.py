@@ -98,13 +98,21 @@ class Param:
             parts.append("!= 0")
         return " and ".join(parts) if parts else "any finite number"
 
+    def describe_accepted(self) -> str:
+        """``describe_range`` with what a check resolves per dtype, e.g. ``> 0 (float64: ...)``."""
+        if self.limits is None:
+            return self.describe_range()
+        dtypes = ("float64", "float32")
+        spans = (f"{dt}: {_span(*self.limits(dt, PROBE_EXTENT))}" for dt in dtypes)
+        return f"{self.describe_range()} ({'; '.join(spans)})"
+
     def to_dict(self, value: float | str) -> dict[str, Any]:
         """This parameter, with the ``value`` an activation binds, as plain data."""
         return {
             "name": self.name,
             "value": value,
             "default": self.default,
-            "range": self.describe_range(),
+            "range": self.describe_accepted(),
             "differentiable": self.differentiable and self.choices is None,
             "learnable": self.learnable,
             "doc": self.doc,
@@ -156,6 +164,13 @@ def _scale_limits(dtype: str, extent: float) -> tuple[float, float]:
 def _sharpness_limits(dtype: str, extent: float) -> tuple[float, float]:
     """A sharpness β (length scale 1/β) between SHORTEST_SCALE and its inverse."""
     return SHORTEST_SCALE[dtype], 1 / SHORTEST_SCALE[dtype]
+
+
+def _span(lo: float, hi: float) -> str:
+    """A ``limits`` pair as text: ``0.001 to 1e+03``, ``>= 0.01``, ``|v| <= 3.4e+07``."""
+    if lo > 0 and hi < math.inf:
+        return f"{lo:.3g} to {hi:.3g}"
+    return f">= {lo:.3g}" if lo > 0 else f"|v| <= {hi:.3g}"
 
 
 def _limit_text(name: str, lo: float, hi: float) -> str:

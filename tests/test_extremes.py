@@ -122,3 +122,10 @@ def test_sweep_every_parameter_extreme(name, param):
             y = act.forward(np.linspace(-6, 6, 101).astype(dtype))
             assert np.isfinite(y).all(), (act.spec, dtype)
     assert not failures, "\n".join(failures)
+
+
+def test_list_states_the_accepted_range_per_dtype():
+    r = CliRunner().invoke(cli, ["list", "softplus", "--json"])
+    assert r.exit_code == 0
+    beta = json.loads(r.output)[0]["params"][0]
+    assert beta["range"] == "> 0 (float64: 0.001 to 1e+03; float32: 0.01 to 100)"
