@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from actcheck import gradcheck
 from actcheck.activations import CATALOG, ActivationError, get
+from actcheck.catalogcheck import gradcheck
 from actcheck.cli import cli
 from actcheck.errors import InputError
 
@@ -60,15 +60,14 @@ def test_float32_refuses_a_value_float64_accepts():
     act.check_dtype("float64")
     with pytest.raises(ActivationError, match="too large for float32"):
         act.check_dtype("float32")
-    # gradcheck's own error becomes InputError in the restructuring; both are ValueErrors
-    with pytest.raises(ValueError, match="too large for float32"):
+    with pytest.raises(InputError, match="too large for float32"):
         gradcheck(act, dtype="float32", points=10)
 
 
 def test_slope_limit_follows_the_range():
     act = get("leaky_relu", negative_slope=1e7)
     assert gradcheck(act, dtype="float32", points=200).passed
-    with pytest.raises(ValueError, match="negative_slope"):
+    with pytest.raises(InputError, match="negative_slope"):
         gradcheck(act, dtype="float32", points=200, x_range=(-1e31, 1e31))
 
 
