@@ -376,7 +376,7 @@ class ForwardBackwardLayer(Layer):
     def candidate_params(self) -> list[ParamRef]:
         """Float array (or float) attributes that have a gradient attribute after backward."""
         found: list[ParamRef] = []
-        attrs = vars(self.obj) if hasattr(self.obj, "__dict__") else {}
+        attrs = _attributes(self.obj)
         for pname, value in list(attrs.items()):
             if not _is_float_value(value):
                 continue
@@ -428,6 +428,19 @@ class ForwardBackwardLayer(Layer):
             lambda: getattr(obj, gdict).get(key),
             scalar,
         )
+
+
+def _attributes(obj: Any) -> dict[str, Any]:
+    """The instance's attributes and the values of its class's properties (``W`` -> ``self._W``)."""
+    attrs = dict(vars(obj)) if hasattr(obj, "__dict__") else {}
+    for name, _ in inspect.getmembers(type(obj), lambda v: isinstance(v, property)):
+        if name not in attrs:
+            try:
+                with _quiet():
+                    attrs[name] = getattr(obj, name)
+            except Exception:  # a property that needs state the layer does not have yet
+                continue
+    return attrs
 
 
 def _scalar_as_array(v: Any) -> Any:

@@ -272,6 +272,14 @@ def kink_summary(kinks: list[Any]) -> list[str]:
     ]
 
 
+def jump_text(x0: float, left: float, right: float) -> str:
+    """A jump in the function being differentiated: no derivative there, nothing checked."""
+    return (
+        f"f jumps at x = {x0:.6g} (from {left:.6g} to {right:.6g}): its derivative does not "
+        "exist there (not checked)"
+    )
+
+
 # ---------------------------------------------------------------------------
 # Other layers: the Jacobian
 # ---------------------------------------------------------------------------
