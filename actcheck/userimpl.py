@@ -715,17 +715,94 @@ def adapt(loaded: Loaded | Any, derivative: Loaded | Callable | None = None) -> 
         if tl is not None:
             return tl
         raise InputError(
-            f"{name}: a plain function needs --derivative FILE.py:NAME for its derivative "
+            not_elementwise_message(name, obj)
+            or f"{name}: a plain function needs --derivative FILE.py:NAME for its derivative "
             "(or must work on torch tensors, with torch installed)"
         )
     raise InputError(_kind_message(name, obj))
 
 
+_EXPECTED = (
+    "expected a class or instance with forward(x) and backward(dout), a function with "
+    "--derivative, or a torch Module / autograd.Function / tensor function"
+)
+
+
 def _kind_message(name: str, obj: Any) -> str:
+    """What was found instead of a layer, and what to add or to name instead."""
+    if inspect.isclass(obj):
+        if inspect.isabstract(obj):
+            concrete = sorted(c.__name__ for c in _subclasses(obj) if not inspect.isabstract(c))[:6]
+            pick = f"; name a concrete subclass ({', '.join(concrete)})" if concrete else ""
+            return (
+                f"{name}: {obj.__name__} is an abstract class (abstract methods: "
+                f"{', '.join(sorted(obj.__abstractmethods__))}){pick}"
+            )
+        methods = sorted(n for n, v in vars(obj).items() if callable(v) and not n.startswith("_"))[
+            :8
+        ]
+        has = f" (it has {', '.join(methods)})" if methods else ""
+        return (
+            f"{name}: class {obj.__name__} has no forward(x) and backward(dout){has}: add them, "
+            f"or {_EXPECTED.replace('expected ', 'name ')}"
+        )
+    return f"{name}: found {_described(obj)}, which is not a layer: {_EXPECTED}"
+
+
+def _subclasses(cls: type) -> list[type]:
+    out = []
+    for c in cls.__subclasses__():
+        out += [c, *_subclasses(c)]
+    return out
+
+
+def _described(obj: Any) -> str:
+    """'a module', 'a float (3.14)', 'a dict with keys a, b'."""
+    kind = type(obj).__name__
+    art = "an" if kind[:1].lower() in "aeiou" else "a"
+    if inspect.ismodule(obj):
+        return f"the module {obj.__name__}"
+    if isinstance(obj, int | float | complex | str | bool) or obj is None:
+        return f"{art} {kind} ({obj!r:.40})"
+    if isinstance(obj, dict):
+        return f"a dict with keys {', '.join(map(str, list(obj)[:6]))}"
+    return f"{art} {kind}"
+
+
+def not_elementwise_message(name: str, fn: Callable) -> str | None:
+    """Why --derivative cannot help a function that is not elementwise (softmax, a loss, conv).
+
+    None when fn looks elementwise (or cannot be called on x alone): then f'(x) is the answer.
+    """
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (4, 5))
+    try:
+        with _quiet():
+            y = fn(x.copy())
+            x1 = x.copy()
+            x1[0, 0] += 0.5
+            y1 = fn(x1)
+    except Exception:
+        return None
+    if isinstance(y, tuple) and len(y) == 2:
+        why = "it returns a pair, like (loss, dx) or (out, cache)"
+    elif np.ndim(y) == 0 and isinstance(y, np.ndarray | float | np.floating):
+        why = "it returns a scalar, like a loss"
+    elif not isinstance(y, np.ndarray) or not isinstance(y1, np.ndarray):
+        return None
+    elif y.shape != x.shape:
+        why = f"a {x.shape} input gave a {y.shape} output"
+    else:
+        moved = np.abs(y1 - y) > 1e-12 * (1 + np.abs(y))
+        moved[0, 0] = False
+        if not moved.any():
+            return None
+        why = "each output depends on several inputs, like a softmax"
     return (
-        f"{name}: a {type(obj).__name__} is not a layer: expected a class or instance with "
-        "forward(x) and backward(dout), a function with --derivative, or a torch "
-        "Module / autograd.Function / tensor function"
+        f"{name}: not elementwise ({why}), so --derivative does not apply; checking it needs "
+        "its backward: a NAME_backward(dout, cache) beside NAME_forward, a class with "
+        "forward(x) and backward(dout), a loss returning (loss, dx), or torch tensors; "
+        "the file has none for it"
     )
 
 

@@ -3,6 +3,8 @@
 Kept apart from impl_cases.py so that work on the conventions (issue 10) merges cleanly.
 """
 
+import abc
+
 import numpy as np
 
 
@@ -137,3 +139,40 @@ def hard_sigmoid_grad2(x):
 
 def hard_sigmoid_grad2_ok(x):
     return np.zeros_like(x)
+
+
+class ActivationBase(abc.ABC):
+    """numpy-ml style: abstract, with concrete subclasses."""
+
+    @abc.abstractmethod
+    def fn(self, z): ...
+
+    @abc.abstractmethod
+    def grad(self, x): ...
+
+
+class Linear(ActivationBase):
+    def fn(self, z):
+        return z
+
+    def grad(self, x):
+        return np.ones_like(x)
+
+
+def softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def mean_square(x):
+    return np.mean(x**2)
+
+
+class StoresOutput:
+    """nnfs style without the adapter: forward stores self.output and returns nothing."""
+
+    def forward(self, x):
+        self.output = 2 * x
+
+    def backward(self, dout):
+        return 2 * dout

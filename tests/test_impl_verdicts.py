@@ -96,3 +96,32 @@ def test_a_jump_in_what_is_differentiated_is_no_failure(
 def test_a_wrong_derivative_beside_a_jump_still_fails() -> None:
     result = check_impl(case("hard_sigmoid_grad"), case("hard_sigmoid_grad2"))
     assert row(result, "dx vs").status == "fail", impl_text(result)
+
+
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("ActivationBase", ["abstract class", "fn, grad", "concrete subclass (Linear)"]),
+        ("softmax", ["not elementwise", "softmax", "backward"]),
+        ("mean_square", ["not elementwise", "scalar", "loss"]),
+    ],
+)
+def test_what_is_not_a_layer_is_said_plainly(name: str, words: list[str]) -> None:
+    r = CliRunner().invoke(cli, ["gradcheck", "--impl", case(name)])
+    assert r.exit_code == 2, r.output
+    for w in words:
+        assert w in r.output, r.output
+    assert "ABCMeta" not in r.output and "needs --derivative" not in r.output
+
+
+def test_forward_returning_none_hints_at_the_stored_output() -> None:
+    result = check_impl(case("StoresOutput"))
+    c = row(result, "forward output")
+    assert "returned None" in c.details and "return self.output" in c.details, c.details
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_large_derivatives_report_the_relative_error(dtype: str) -> None:
+    result = check_impl(case("Exp"), dtype=dtype)
+    assert result.passed, impl_text(result)
+    assert "max relative error" in row(result, "dx vs").details

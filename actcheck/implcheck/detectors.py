@@ -143,13 +143,26 @@ def fp_line(layer: Layer, during: str, x: Array, rng: np.random.Generator) -> st
 # ---------------------------------------------------------------------------
 
 
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def forward_output(y: Any, dtype: np.dtype) -> list[Check]:
     """An array of floats, not narrower than the input."""
     if not isinstance(y, np.ndarray):
+        hint = ""
+        if y is None:
+            hint = (
+                ": forward must return its output (if it stores it, e.g. self.output = ..., "
+                "add return self.output)"
+            )
+        elif isinstance(y, tuple):
+            hint = f": a tuple of {len(y)}; actcheck needs the output array alone"
         return [
             fatal(
                 "forward output",
-                f"forward returned a {type(y).__name__}, expected a numpy array",
+                f"forward returned {'None' if y is None else _a(type(y).__name__)}, expected "
+                f"a numpy array{hint}",
                 where="forward",
             )
         ]
