@@ -176,3 +176,76 @@ class StoresOutput:
 
     def backward(self, dout):
         return 2 * dout
+
+
+def tanh(x):
+    return np.tanh(x)
+
+
+def dtanh_float32(x):
+    """Right formula, computed in float32."""
+    return (1 - np.tanh(x.astype(np.float32)) ** 2).astype(x.dtype)
+
+
+def gelu(x):
+    from scipy.special import erf
+
+    return 0.5 * x * (1 + erf(x / np.sqrt(2)))
+
+
+def dgelu_tanh_form(x):
+    """The derivative of GELU's tanh approximation: off by < 1e-3 everywhere."""
+    c = np.sqrt(2 / np.pi)
+    t = np.tanh(c * (x + 0.044715 * x**3))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t**2) * c * (1 + 3 * 0.044715 * x**2)
+
+
+class DenseL2:
+    """nnfs style: the L2 penalty's gradient 2λW added in backward."""
+
+    def __init__(self, lam=5e-3):
+        self.W = np.random.default_rng(0).normal(size=(10, 5))
+        self.lam = lam
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout + 2 * self.lam * self.W
+        return dout @ self.W.T
+
+
+class DenseL1(DenseL2):
+    def backward(self, dout):
+        self.dW = self.x.T @ dout + self.lam * np.sign(self.W)
+        return dout @ self.W.T
+
+
+class DenseOptimizerStep:
+    """ML-From-Scratch style: backward updates W after computing dx with the old W."""
+
+    def __init__(self):
+        self.W = np.random.default_rng(0).normal(size=(10, 5))
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W
+
+    def backward(self, dout):
+        W = self.W
+        self.dW = self.x.T @ dout
+        self.W = self.W - 0.01 * self.dW
+        return dout @ W.T
+
+
+class DenseAccumulates(DenseOptimizerStep):
+    """Accumulates dW across calls: a wrong gradient, not an optimizer step."""
+
+    def __init__(self):
+        super().__init__()
+        self.dW = np.zeros_like(self.W)
+
+    def backward(self, dout):
+        self.dW += self.x.T @ dout
+        return dout @ self.W.T

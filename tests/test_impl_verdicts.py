@@ -125,3 +125,36 @@ def test_large_derivatives_report_the_relative_error(dtype: str) -> None:
     result = check_impl(case("Exp"), dtype=dtype)
     assert result.passed, impl_text(result)
     assert "max relative error" in row(result, "dx vs").details
+
+
+def test_float32_inside_a_float64_check_is_named() -> None:
+    result = check_impl(case("tanh"), case("dtanh_float32"))
+    bug = row(result, "dx vs").bug or ""
+    assert "float32" in bug and "no simple pattern" not in bug, impl_text(result)
+
+
+def test_an_error_small_everywhere_is_not_called_local() -> None:
+    result = check_impl(case("gelu"), case("dgelu_tanh_form"))
+    bug = row(result, "dx vs").bug or ""
+    assert "small errors" in bug and "wrong only" not in bug, impl_text(result)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name, words", [("DenseL2", ["L2", "0.005"]), ("DenseL1", ["L1"])])
+def test_regularization_in_backward_is_named(name: str, words: list[str], dtype: str) -> None:
+    result = check_impl(case(name), shape=(8, 10), dtype=dtype)
+    bug = row(result, "parameter W").bug or ""
+    assert "regularization added in backward" in bug, impl_text(result)
+    for w in words:
+        assert w in bug
+
+
+def test_an_optimizer_step_in_backward_is_named() -> None:
+    result = check_impl(case("DenseOptimizerStep"), shape=(8, 10))
+    (fail,) = result.failures
+    assert "parameters changed during backward" in (fail.bug or ""), impl_text(result)
+    assert "W" in fail.details and "linear" not in fail.name
+    # accumulated gradients are no optimizer step: the gradient row says what is wrong
+    result = check_impl(case("DenseAccumulates"), shape=(8, 10))
+    assert all("during backward" not in (c.bug or "") for c in result.checks)
+    assert row(result, "parameter W").status == "fail"

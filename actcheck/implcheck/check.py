@@ -155,6 +155,7 @@ def _rows(
     num_dtype = numeric_dtype(layer, x, y, dt)
     elementwise = is_elementwise(layer, x, y, dt, rng)
     yield detectors.elementwise_row(x, y, elementwise)
+    yield from detectors.backward_updates(layer, x, dout)
     params = find_params(layer, x, dout, rng)
     linear_rows, linear_bug = detectors.linearity(layer, x, y, dt, rng)
     yield from linear_rows

@@ -253,7 +253,7 @@ def points_row(
         if s.linear_bug:
             return diagnosis.follows_from(s.linear_bug), "backward"
         return diagnosis.elementwise_bug(
-            x, a, ref, bound, y, fail, at_kink, kink, left, right, _derivative_at(s, y)
+            x, a, ref, bound, y, fail, at_kink, kink, left, right, _derivative_at(s, y), s.eps
         )
 
     return [
@@ -619,7 +619,13 @@ def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> list[Check]:
     def diagnose() -> tuple[str, str]:
         bug = f"wrong gradient for {p.name}"
         if len(dirs) >= 3:  # a factor read off one or two numbers would be a guess
-            bug = diagnosis.factor_bug(a, n, bound, f"d{p.name}") or bug
+            along = np.array([float(np.sum(v0 * vec)) for vec in dirs])
+            signs = np.array([float(np.sum(np.sign(v0) * vec)) for vec in dirs])
+            bug = (
+                diagnosis.factor_bug(a, n, bound, f"d{p.name}")
+                or diagnosis.penalty_bug(a, n, bound, along, signs, p.name)
+                or bug
+            )
         return bug, f"backward (gradient of {p.name})"
 
     return [

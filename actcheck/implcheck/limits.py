@@ -38,3 +38,5 @@ FIT_RTOL = 1e-4  # a fitted factor must explain every value to this (float32 lea
 REGION_OK_SHARE = 0.05  # "wrong only in [a, b]" needs this share of correct points elsewhere
 CLASSIFY_SHARE = 0.95  # a bug pattern must explain this share of the failing points,
 MIN_CLASSIFY_POINTS = 20  # ... testable at this many
+FLOAT32_REL = (3e-9, 1e-6)  # median relative error of float32 rounding seen in a float64 check
+SMALL_REL = 1e-2  # failing errors all below this relative size: "small errors", an approximation
