@@ -84,6 +84,22 @@ class UserCodeError(Exception):
         }
 
 
+def _library_dirs() -> tuple[str, ...]:
+    import sysconfig
+
+    paths = {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    here = os.path.dirname(os.path.realpath(__file__))
+    return tuple(os.path.realpath(p) + os.sep for p in paths | {here} if p)
+
+
+def _is_user_file(filename: str) -> bool:
+    """A real .py file outside the standard library, site-packages and actcheck."""
+    if filename.startswith("<") or not filename.endswith(".py"):
+        return False
+    real = os.path.realpath(filename)
+    return not real.startswith(_library_dirs()) and "site-packages" not in real
+
+
 def _short_path(path: str) -> str:
     try:
         rel = os.path.relpath(path)
@@ -95,7 +111,9 @@ def _short_path(path: str) -> str:
 def user_error(exc: BaseException, during: str, files: set[str]) -> UserCodeError:
     """The deepest traceback frame in one of ``files`` (the user's), else the deepest frame."""
     frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if os.path.realpath(f.filename) in files]
+    # the user's frames: in their files, or in any other file of theirs the code calls
+    # (common/layers.py calling common/functions.py), but not in libraries or actcheck
+    mine = [f for f in frames if os.path.realpath(f.filename) in files or _is_user_file(f.filename)]
     if not files:  # an installed module: any frame outside actcheck itself
         here = os.path.dirname(os.path.realpath(__file__))
         mine = [f for f in frames if not os.path.realpath(f.filename).startswith(here)]

@@ -158,3 +158,17 @@ def test_an_optimizer_step_in_backward_is_named() -> None:
     result = check_impl(case("DenseAccumulates"), shape=(8, 10))
     assert all("during backward" not in (c.bug or "") for c in result.checks)
     assert row(result, "parameter W").status == "fail"
+
+
+def test_where_points_at_the_deepest_frame_in_any_user_file(tmp_path: Path) -> None:
+    (tmp_path / "helpers.py").write_text(
+        "import numpy as np\n\n\ndef softmax(x):\n    e = np.exp(x)\n"
+        "    return e / e.sum(axis=1)  # (4, 5) / (4,): does not broadcast\n"
+    )
+    (tmp_path / "layer.py").write_text(
+        "from helpers import softmax\n\n\nclass Softmax:\n    def forward(self, x):\n"
+        "        return softmax(x)\n\n    def backward(self, dout):\n        return dout\n"
+    )
+    result = check_impl(f"{tmp_path / 'layer.py'}:Softmax", shape=(4, 5))
+    (c,) = result.failures
+    assert "helpers.py:6 in softmax()" in c.where, c.where
