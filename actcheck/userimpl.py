@@ -29,6 +29,7 @@ import contextlib
 import importlib
 import importlib.util
 import inspect
+import io
 import os
 import sys
 import traceback
@@ -262,8 +263,9 @@ class _quiet:
         self.raise_fp = raise_fp
 
     def __enter__(self) -> None:
-        # the user's print()s go to stderr: stdout may be carrying --json
-        self._out = contextlib.redirect_stdout(sys.stderr)
+        # the user's print()s are kept for the report (stdout may be carrying --json)
+        self._buf = io.StringIO()
+        self._out = contextlib.redirect_stdout(self._buf)
         self._out.__enter__()
         if self.raise_fp:
             self._err = np.seterr(all="raise", under="ignore")
@@ -277,6 +279,23 @@ class _quiet:
         self._warn.__exit__(*exc)
         np.seterr(**self._err)
         self._out.__exit__(*exc)
+        _keep_printed(self._buf.getvalue())
+
+
+_PRINTED: list[str] = []  # what the user's code printed, until ``take_printed``
+_PRINTED_MAX = 4000  # characters kept
+
+
+def _keep_printed(text: str) -> None:
+    if text and sum(map(len, _PRINTED)) < _PRINTED_MAX:
+        _PRINTED.append(text)
+
+
+def take_printed() -> str:
+    """What the user's code printed since the last call (at most about 4000 characters)."""
+    text = "".join(_PRINTED)
+    _PRINTED.clear()
+    return text[:_PRINTED_MAX]
 
 
 # ---------------------------------------------------------------------------

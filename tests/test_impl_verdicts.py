@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,20 @@ def test_where_points_at_the_deepest_frame_in_any_user_file(tmp_path: Path) -> N
     result = check_impl(f"{tmp_path / 'layer.py'}:Softmax", shape=(4, 5))
     (c,) = result.failures
     assert "helpers.py:6 in softmax()" in c.where, c.where
+
+
+def test_what_user_code_prints_is_captured_and_noted(tmp_path: Path) -> None:
+    f = tmp_path / "chatty.py"
+    f.write_text(
+        "import numpy as np\n\nprint('loading')\n\n\nclass Tanh:\n    def forward(self, x):\n"
+        "        print('forward!')\n        self.y = np.tanh(x)\n        return self.y\n\n"
+        "    def backward(self, dout):\n        return dout * (1 - self.y**2)\n"
+    )
+    r = CliRunner().invoke(cli, ["gradcheck", "--impl", f"{f}:Tanh"])
+    assert r.exit_code == 0, r.output
+    assert "note: your code printed" in r.output and "loading" in r.output
+    # printed once, in the note: not mixed into the table
+    assert r.output.count("forward!") <= 5
+    r = CliRunner().invoke(cli, ["gradcheck", "--impl", f"{f}:Tanh", "--json"])
+    data = json.loads(r.stdout)
+    assert data["passed"] and data["printed"].startswith("loading\nforward!")

@@ -32,7 +32,7 @@ from actcheck.implcheck.subject import (
     probe_points,
     random_dout,
 )
-from actcheck.userimpl import Layer, UserCodeError, adapt, load, load_layer
+from actcheck.userimpl import Layer, UserCodeError, adapt, load, load_layer, take_printed
 
 Array = np.ndarray
 
@@ -78,6 +78,7 @@ def check_impl(
     shape = tuple(int(s) for s in shape)
     if not shape or any(s <= 0 for s in shape):
         raise InputError(f"shape must be positive sizes, got {shape}")
+    take_printed()  # what earlier runs printed is theirs
     layer = _layer(target, derivative)
     if hasattr(layer, "to_dtype"):
         layer.to_dtype(dt)
@@ -104,6 +105,7 @@ def check_impl(
         method=_method(rows),
         params=tuple(p.name for p in s.params) if s else (),
         checks=tuple(_locate(c, layer) for c in rows),
+        printed=take_printed(),
     )
 
 
