@@ -249,3 +249,9 @@ class DenseAccumulates(DenseOptimizerStep):
     def backward(self, dout):
         self.dW += self.x.T @ dout
         return dout @ self.W.T
+
+
+def dgelu(x):
+    from scipy.special import erf
+
+    return 0.5 * (1 + erf(x / np.sqrt(2))) + x * np.exp(-(x**2) / 2) / np.sqrt(2 * np.pi)

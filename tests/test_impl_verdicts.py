@@ -190,3 +190,11 @@ def test_what_user_code_prints_is_captured_and_noted(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["gradcheck", "--impl", f"{f}:Tanh", "--json"])
     data = json.loads(r.stdout)
     assert data["passed"] and data["printed"].startswith("loading\nforward!")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_no_kinks_reported_on_a_smooth_function(dtype: str) -> None:
+    # GELU's left and right differences agreed at -4.375 and were named a "kink"
+    result = check_impl(case("gelu"), case("dgelu"), dtype=dtype)
+    assert result.passed, impl_text(result)
+    assert "kinks" not in row(result, "dx vs").details
