@@ -811,6 +811,19 @@ def not_elementwise_message(name: str, fn: Callable) -> str | None:
 
     None when fn looks elementwise (or cannot be called on x alone): then f'(x) is the answer.
     """
+    try:
+        required = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        required = []
+    if len(required) > 1:
+        return (
+            f"{name}: takes {', '.join(required)}, so it is no elementwise f(x) and "
+            f"--derivative does not apply; checking it needs {_BACKWARDS}"
+        )
     rng = np.random.default_rng(0)
     x = rng.normal(0, 1, (4, 5))
     try:
@@ -837,10 +850,15 @@ def not_elementwise_message(name: str, fn: Callable) -> str | None:
         why = "each output depends on several inputs, like a softmax"
     return (
         f"{name}: not elementwise ({why}), so --derivative does not apply; checking it needs "
-        "its backward: a NAME_backward(dout, cache) beside NAME_forward, a class with "
-        "forward(x) and backward(dout), a loss returning (loss, dx), or torch tensors; "
-        "the file has none for it"
+        f"{_BACKWARDS}"
     )
+
+
+_BACKWARDS = (
+    "its backward: a NAME_backward(dout, cache) beside NAME_forward, a class with "
+    "forward(x) and backward(dout), a loss returning (loss, dx), or torch tensors; "
+    "the file has none for it"
+)
 
 
 def _mentions_torch(obj: Any) -> bool:

@@ -198,3 +198,10 @@ def test_no_kinks_reported_on_a_smooth_function(dtype: str) -> None:
     result = check_impl(case("gelu"), case("dgelu"), dtype=dtype)
     assert result.passed, impl_text(result)
     assert "kinks" not in row(result, "dx vs").details
+
+
+def test_a_function_of_several_inputs_is_not_told_to_add_derivative(tmp_path: Path) -> None:
+    f = tmp_path / "losses.py"
+    f.write_text("import numpy as np\n\n\ndef cross_entropy(y, t):\n    return -np.sum(t * y)\n")
+    r = CliRunner().invoke(cli, ["gradcheck", "--impl", f"{f}:cross_entropy"])
+    assert r.exit_code == 2 and "takes y, t" in r.output and "needs --derivative" not in r.output
