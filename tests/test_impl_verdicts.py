@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from actcheck.cli import cli
 from actcheck.implcheck import check_impl
 from actcheck.report import impl_text
+from actcheck.userimpl import VJP, Layer, ParamRef
 
 CASES = Path(__file__).resolve().parent / "impl_cases_verdicts.py"
 DTYPES = ["float64", "float32"]
@@ -205,3 +207,45 @@ def test_a_function_of_several_inputs_is_not_told_to_add_derivative(tmp_path: Pa
     f.write_text("import numpy as np\n\n\ndef cross_entropy(y, t):\n    return -np.sum(t * y)\n")
     r = CliRunner().invoke(cli, ["gradcheck", "--impl", f"{f}:cross_entropy"])
     assert r.exit_code == 2 and "takes y, t" in r.output and "needs --derivative" not in r.output
+
+
+class _AffinePair(Layer):
+    """cs231n's affine_forward(x, w, b) / affine_backward as the multi-input adapter sees it:
+    w and b are parameters (ParamRef) whose gradients come from backward's tuple."""
+
+    kind = "forward/backward functions with a cache"
+    name = "affine"
+
+    def __init__(self, dw_factor: float):
+        self.files: set[str] = set()
+        rng = np.random.default_rng(1)
+        self.w, self.b = rng.normal(size=(10, 4)), rng.normal(size=4)
+        self.factor = dw_factor
+        self.grads: dict[str, np.ndarray] = {}
+        self.params = [self._ref("w"), self._ref("b")]
+
+    def _ref(self, k: str) -> ParamRef:
+        return ParamRef(
+            k,
+            lambda: getattr(self, k).copy(),
+            lambda v: setattr(self, k, np.array(v, dtype=np.float64)),
+            lambda: self.grads.get(k),
+        )
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.w.astype(x.dtype) + self.b.astype(x.dtype)
+
+    def vjp(self, x: np.ndarray, dout: np.ndarray) -> VJP:
+        y = self.forward(x)
+        self.grads = {"w": self.factor * (x.T @ dout), "b": dout.sum(axis=0)}
+        return VJP(y, dout @ self.w.T.astype(x.dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_wrong_dw_of_a_multi_input_pair_fails(dtype: str) -> None:
+    good = check_impl(_AffinePair(1.0), shape=(8, 10), dtype=dtype)
+    assert good.passed and good.params == ("w", "b"), impl_text(good)
+    bad = check_impl(_AffinePair(2.0), shape=(8, 10), dtype=dtype)
+    c = row(bad, "parameter w")
+    assert c.status == "fail" and "2 × true" in (c.bug or ""), impl_text(bad)
+    assert row(bad, "parameter b").status == "pass"
