@@ -255,3 +255,14 @@ def dgelu(x):
     from scipy.special import erf
 
     return 0.5 * (1 + erf(x / np.sqrt(2))) + x * np.exp(-(x**2) / 2) / np.sqrt(2 * np.pi)
+
+
+def sigmoid_grad(x):
+    s = 1 / (1 + np.exp(-x))
+    return s * (1 - s)
+
+
+def sigmoid_grad2(x):
+    """Correct; at x = 30 both it and grad are ~1e-13, where grad's rounding is ~1e-16."""
+    s = 1 / (1 + np.exp(-x))
+    return s * (1 - s) * (1 - 2 * s)

@@ -249,3 +249,10 @@ def test_a_wrong_dw_of_a_multi_input_pair_fails(dtype: str) -> None:
     c = row(bad, "parameter w")
     assert c.status == "fail" and "2 × true" in (c.bug or ""), impl_text(bad)
     assert row(bad, "parameter b").status == "pass"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tails_judge_rounding_by_the_formula_s_terms(dtype: str) -> None:
+    # σ'' against σ' at x = 30: σ' = s(1-s) rounds like s ~ 1, not like its value 1e-13
+    result = check_impl(case("sigmoid_grad"), case("sigmoid_grad2"), dtype=dtype)
+    assert result.passed, impl_text(result)

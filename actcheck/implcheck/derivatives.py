@@ -223,7 +223,10 @@ def points_row(
         keep = np.sort(np.unique(x, return_index=True)[1])
         x, a, y, ref, verdict = x[keep], a[keep], y[keep], ref[keep], verdict[keep]
         bound_all = [np.concatenate(bound_all)[keep]]
-    bound, floor = _per_point_bound(s, x, y, ref, np.concatenate(bound_all))
+    # the tails' outputs may all be tiny (σ'(±30) ~ 1e-13) while the formula's terms are
+    # of the size seen on ordinary points: the rounding floors take those too
+    seen = np.concatenate([y, np.asarray(s.y, np.float64).ravel()]) if distinct else y
+    bound, floor = _per_point_bound(s, x, seen, ref, np.concatenate(bound_all))
     kink = (verdict == numdiff.KINK) | (verdict == numdiff.KINK_MISMATCH)
     small = np.abs(a - ref) <= floor
     at_kink = (verdict == numdiff.KINK_MISMATCH) & ~small
