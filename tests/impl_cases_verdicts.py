@@ -169,10 +169,10 @@ def mean_square(x):
 
 
 class StoresOutput:
-    """nnfs style without the adapter: forward stores self.output and returns nothing."""
+    """Forward stores its result and returns nothing."""
 
     def forward(self, x):
-        self.output = 2 * x
+        self.result = 2 * x
 
     def backward(self, dout):
         return 2 * dout

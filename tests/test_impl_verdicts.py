@@ -104,7 +104,7 @@ def test_a_wrong_derivative_beside_a_jump_still_fails() -> None:
 @pytest.mark.parametrize(
     "name, words",
     [
-        ("ActivationBase", ["abstract class", "fn, grad", "concrete subclass (Linear)"]),
+        ("ActivationBase", ["abstract class", "fn, grad", "concrete subclass"]),
         ("softmax", ["not elementwise", "softmax", "backward"]),
         ("mean_square", ["not elementwise", "scalar", "loss"]),
     ],
@@ -206,7 +206,9 @@ def test_a_function_of_several_inputs_is_not_told_to_add_derivative(tmp_path: Pa
     f = tmp_path / "losses.py"
     f.write_text("import numpy as np\n\n\ndef cross_entropy(y, t):\n    return -np.sum(t * y)\n")
     r = CliRunner().invoke(cli, ["gradcheck", "--impl", f"{f}:cross_entropy"])
-    assert r.exit_code == 2 and "takes y, t" in r.output and "needs --derivative" not in r.output
+    assert r.exit_code == 2 and "needs --derivative" not in r.output
+    # (with --arg support the missing t is named with an example instead)
+    assert "takes y, t" in r.output or "needs t" in r.output, r.output
 
 
 class _AffinePair(Layer):
