@@ -27,9 +27,11 @@ def row(result, prefix: str):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ["Identity", "Flatten"])
-def test_cached_input_is_not_a_parameter(name: str, dtype: str) -> None:
-    result = check_impl(case(name), shape=(8, 10), dtype=dtype)
+@pytest.mark.parametrize(
+    "name, shape", [("Identity", (8, 10)), ("Flatten", (8, 10)), ("Flatten", (2, 3, 4, 4))]
+)
+def test_cached_input_is_not_a_parameter(name: str, shape: tuple[int, ...], dtype: str) -> None:
+    result = check_impl(case(name), shape=shape, dtype=dtype)
     assert result.passed, impl_text(result)
     assert result.params == ()
 
