@@ -20,6 +20,7 @@ WORST = 5  # worst points reported per failed check
 # gradcheck --impl: the user's own layer
 IMPL_SHAPE = (64, 32)  # the batch x given to the layer: 64 samples of 32 features
 IMPL_SEED = 0
+IMPL_TIMEOUT = 60.0  # seconds the user's code may run (--impl runs it in a child process)
 
 # plot
 PLOT_OUTPUT = "actcheck-activations.png"

@@ -157,7 +157,8 @@ def _load_file(path: str, spec: str, cache: dict[str, Any] | None = None) -> tup
         raise InputError(f"{spec!r}: cannot import {path!r}")
     module = importlib.util.module_from_spec(mspec)
     # the user's own directory first, so its sibling imports work as with `python FILE.py`
-    sys.path.insert(0, str(p.resolve().parent))
+    folder = os.path.dirname(real)  # once: the file may os.chdir() as it runs
+    sys.path.insert(0, folder)
     sys.modules[modname] = module
     try:
         with _quiet():
@@ -167,7 +168,8 @@ def _load_file(path: str, spec: str, cache: dict[str, Any] | None = None) -> tup
         err = user_error(exc, "loading", {real})
         raise InputError(f"{spec!r}: importing {path} raised {err}") from None
     finally:
-        sys.path.remove(str(p.resolve().parent))
+        with contextlib.suppress(ValueError):  # the file may have edited sys.path itself
+            sys.path.remove(folder)
     if cache is not None:
         cache[real] = module
     return module, real

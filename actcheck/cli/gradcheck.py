@@ -93,6 +93,17 @@ catalog_option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
     show_default=True,
     help="Worst points shown per failed check.",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=defaults.IMPL_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    cls=ScopedOption,
+    scope=impl.SCOPE,
+    help="With --impl: stop your code after this long (it runs in a child process) "
+    "and fail the check.",
+)
 @json_option
 @catalog_option(
     "--plot",

@@ -82,18 +82,21 @@ def run_impl(
     seed: int,
     allow_inplace: bool,
     as_json: bool,
+    timeout: float = defaults.IMPL_TIMEOUT,
 ) -> None:
     """Load, check and render the user's layer; exit 1 on any failure (bad input: exit 2)."""
     from actcheck import report
-    from actcheck.implcheck import check_impl
+    from actcheck.isolate import check_impl_isolated
 
-    result = check_impl(
+    # in a child process: the user's code can neither end actcheck nor write on its stdout
+    result = check_impl_isolated(
         impl,
         derivative,
         shape=shape or defaults.IMPL_SHAPE,
         dtype=dtype,
         seed=seed,
         allow_inplace=allow_inplace,
+        timeout=timeout,
     )
     if as_json:
         echo_json(report.impl_json(result))

@@ -1,0 +1,150 @@
+"""The reliability battery: actcheck under hostile code, odd files, closed pipes, signals,
+odd environments and huge inputs (issue 11). Each case runs ``python -m actcheck`` in a
+subprocess, as a user or a CI job would, and checks the exit code, the output and what
+is left on disk. No case asserts a time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def actcheck(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120):
+    """``python -m actcheck ARGS`` in ``cwd``: the CompletedProcess (bytes)."""
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "actcheck", *args],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def user_file(folder: Path, name: str, body: str) -> str:
+    (folder / name).write_text(textwrap.dedent(body))
+    return name
+
+
+RELU = """
+    import numpy as np
+
+    class Relu:
+        def forward(self, x):
+            self.x = x
+            return np.maximum(x, 0)
+
+        def backward(self, dout):
+            return dout * (self.x > 0)
+    """
+
+
+def no_traceback(p: subprocess.CompletedProcess) -> None:
+    assert b"Traceback" not in p.stderr + p.stdout, p.stderr.decode()
+
+
+# ---------------------------------------------------------------------------
+# 4. The user's code cannot fake a pass or break actcheck
+# ---------------------------------------------------------------------------
+
+
+def test_os_exit_zero_in_forward_is_a_failure(tmp_path):
+    body = RELU.replace("self.x = x", "import os; os._exit(0)")
+    p = actcheck("gradcheck", "--impl", user_file(tmp_path, "m.py", body) + ":Relu", cwd=tmp_path)
+    assert p.returncode == 1
+    assert b"your code ended the process (os._exit(0)) during forward" in p.stdout
+    no_traceback(p)
+
+
+def test_os_exit_zero_at_import_is_a_failure(tmp_path):
+    body = "import os\nos._exit(0)\n" + textwrap.dedent(RELU)
+    p = actcheck("gradcheck", "--impl", user_file(tmp_path, "m.py", body) + ":Relu", cwd=tmp_path)
+    assert p.returncode == 1
+    assert b"os._exit(0)) while loading it" in p.stdout
+
+
+def test_an_endless_loop_is_stopped_by_the_timeout(tmp_path):
+    body = RELU.replace("self.x = x", "while True: pass")
+    spec = user_file(tmp_path, "m.py", body) + ":Relu"
+    p = actcheck("gradcheck", "--impl", spec, "--timeout", "1", "--json", cwd=tmp_path)
+    assert p.returncode == 1
+    data = json.loads(p.stdout)
+    assert data["passed"] is False
+    assert "did not finish within 1 s" in data["checks"][0]["details"]
+
+
+def test_a_crash_is_reported_as_the_users(tmp_path):
+    body = RELU.replace("self.x = x", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    p = actcheck("gradcheck", "--impl", user_file(tmp_path, "m.py", body) + ":Relu", cwd=tmp_path)
+    assert p.returncode == 1
+    assert b"killed by SIGSEGV during forward" in p.stdout
+
+
+def test_writes_to_fd_1_cannot_corrupt_json(tmp_path):
+    body = "import os\nos.write(1, b'{garbage')\n" + textwrap.dedent(RELU).replace(
+        "self.x = x", "self.x = x; print('in forward')"
+    )
+    spec = user_file(tmp_path, "m.py", body) + ":Relu"
+    p = actcheck("gradcheck", "--impl", spec, "--json", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)  # strict: nothing else on stdout
+    printed = [c for c in data["checks"] if c["name"] == "printed output"]
+    assert printed and "{garbage" in printed[0]["stats"]["printed"]
+    human = actcheck("gradcheck", "--impl", spec, cwd=tmp_path)
+    assert b"your code printed: {garbage" in human.stdout
+
+
+@pytest.mark.parametrize("exc", ["GeneratorExit", "KeyboardInterrupt", "SystemExit(0)"])
+def test_base_exceptions_are_the_users(tmp_path, exc):
+    body = RELU.replace("self.x = x", f"raise {exc}")
+    p = actcheck("gradcheck", "--impl", user_file(tmp_path, "m.py", body) + ":Relu", cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    no_traceback(p)
+
+
+def test_chdir_at_import_is_harmless(tmp_path):
+    (tmp_path / "sub").mkdir()
+    body = "import os\nos.chdir(os.path.dirname(__file__))\nos.chdir('/')\n" + textwrap.dedent(RELU)
+    spec = user_file(tmp_path / "sub", "m.py", body)
+    p = actcheck("gradcheck", "--impl", f"sub/{spec}:Relu", cwd=tmp_path)
+    assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
+
+
+# A file that patches numpy at import so that every error looks like zero (nnfs.init()
+# replaces np.dot in the same way): in-process this fakes a pass; the CLI must not be fooled.
+FAKER = """
+    import numpy as np
+
+    _abs, _max = np.abs, np.max
+    np.abs = np.absolute = np.fabs = lambda x, *a, **k: _abs(x, *a, **k) * 0.0
+    np.max = np.amax = lambda *a, **k: 0.0 * _max(*a, **k)
+    np.isclose = lambda *a, **k: True
+    np.allclose = lambda *a, **k: True
+    np.seterr(all="raise")
+
+    class Relu:
+        def forward(self, x):
+            self.x = x
+            return np.maximum(x, 0)
+
+        def backward(self, dout):
+            assert np.isclose(1, 2)  # the user's code still sees its own patches
+            return dout * (self.x > 0) * 2.0
+    """
+
+
+def test_numpy_patched_at_import_cannot_change_actchecks_numerics(tmp_path):
+    spec = user_file(tmp_path, "faker.py", FAKER) + ":Relu"
+    p = actcheck("gradcheck", "--impl", spec, "--json", cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    failed = [c["name"] for c in json.loads(p.stdout)["checks"] if c["status"] == "fail"]
+    assert failed == ["dx vs numerical derivative"]
