@@ -60,12 +60,34 @@ def check_impl_isolated(
     from actcheck.implcheck import check_impl
 
     shape = tuple(kwargs.get("shape", defaults.IMPL_SHAPE))
+    check_size(shape, str(kwargs.get("dtype", defaults.DTYPE)))
     try:
         result, printed = run_isolated(check_impl, (target, *args), kwargs, timeout)
     except _ChildEnded as ended:
         printed = getattr(ended, "printed", "")
         result = _ended_result(target, shape, kwargs, ended)
     return _with_printed(result, printed)
+
+
+# the check holds ~40 arrays the size of x (x, y, dout, dx, copies, probes, differences)
+_ARRAYS_PER_INPUT = 40
+MAX_DIMENSIONS = 32  # numpy's limit is 64, and the Jacobian of an N-d input is 2N-d
+
+
+def check_size(shape: tuple[int, ...], dtype: str = defaults.DTYPE) -> None:
+    """InputError, before the child starts, for a shape the check could not hold in memory."""
+    import math
+
+    from actcheck.errors import InputError, too_big
+
+    if len(shape) > MAX_DIMENSIONS:
+        raise InputError(f"--shape has {len(shape)} dimensions; at most {MAX_DIMENSIONS}")
+    item = 4 if dtype == "float32" else 8
+    need = math.prod(int(s) for s in shape) * item * _ARRAYS_PER_INPUT
+    if need > defaults.MEMORY_LIMIT:
+        most = defaults.MEMORY_LIMIT // (item * _ARRAYS_PER_INPUT)
+        shown = ",".join(map(str, shape))
+        raise too_big(f"--shape {shown}", need, f"use at most {most:,} elements")
 
 
 def run_isolated(func: Any, args: tuple, kwargs: dict[str, Any], timeout: float) -> tuple[Any, str]:

@@ -464,14 +464,13 @@ def activation_figure(acts: Sequence[Activation], spec: PlotSpec | None = None) 
 
 
 def output_format(path: str | os.PathLike[str]) -> str:
-    """``png``/``svg``/``pdf`` from the file extension; ValueError for anything else."""
+    """``png``/``svg``/``pdf`` from the file extension (``-``, stdout: png); ValueError else."""
+    if os.fspath(path) == "-":  # stdout: the default format
+        return FORMATS[0]
     ext = Path(path).suffix.lower().lstrip(".")
     if ext not in FORMATS:
-        shown = f"'.{ext}'" if ext else "a file without extension"
-        raise ValueError(
-            f"cannot write {shown} ({os.fspath(path)}); use one of "
-            + ", ".join(f".{f}" for f in FORMATS)
-        )
+        shown = f"'.{ext}' is not a figure format" if ext else "a figure needs an extension"
+        raise ValueError(f"{shown}; use one of " + ", ".join(f".{f}" for f in FORMATS) + " (or -)")
     return ext
 
 
@@ -485,13 +484,21 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float = DEFAULT_
 
     target = Path(path)
     fmt = output_format(target)
-    # facecolor "auto": the figure's own background (each theme sets it when the figure is made)
-    return write_atomically(
-        target,
-        lambda tmp: fig.savefig(
-            tmp, format=fmt, dpi=dpi, facecolor="auto", metadata=_metadata(fmt)
-        ),
-    )
+
+    def write(tmp: str) -> None:
+        import matplotlib as mpl
+
+        # the settings read while saving, not while building: set here, or a caller's rc
+        # (or none at all) decides them and the same figure gives different bytes
+        with mpl.rc_context(SAVE_RC):
+            # facecolor "auto": the figure's own background (each theme sets it)
+            fig.savefig(tmp, format=fmt, dpi=dpi, facecolor="auto", metadata=_metadata(fmt))
+
+    return write_atomically(target, write)
+
+
+# read by matplotlib at save time: same arguments, same bytes (SVG ids are salted hashes)
+SAVE_RC = {"svg.hashsalt": "actcheck", "svg.fonttype": "path", "pdf.fonttype": 42}
 
 
 def _metadata(fmt: str) -> dict[str, Any]:
