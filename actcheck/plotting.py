@@ -464,14 +464,26 @@ def activation_figure(acts: Sequence[Activation], spec: PlotSpec | None = None) 
 
 
 def output_format(path: str | os.PathLike[str]) -> str:
-    """``png``/``svg``/``pdf`` from the file extension (``-``, stdout: png); ValueError else."""
-    if os.fspath(path) == "-":  # stdout: the default format
-        return FORMATS[0]
+    """``png``/``svg``/``pdf`` from the file extension; ValueError for anything else.
+
+    Without an extension, ``-`` (stdout), a device or a FIFO gets PNG.
+    """
     ext = Path(path).suffix.lower().lstrip(".")
+    if not ext and _is_stream(path):  # stdout, /dev/stdout, a FIFO: the default format
+        return FORMATS[0]
     if ext not in FORMATS:
         shown = f"'.{ext}' is not a figure format" if ext else "a figure needs an extension"
         raise ValueError(f"{shown}; use one of " + ", ".join(f".{f}" for f in FORMATS) + " (or -)")
     return ext
+
+
+def _is_stream(path: str | os.PathLike[str]) -> bool:
+    from actcheck.files import destination
+
+    try:
+        return destination(path).kind != "file"
+    except OSError:
+        return False
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float = DEFAULT_DPI) -> Path:

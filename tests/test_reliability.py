@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -148,3 +149,74 @@ def test_numpy_patched_at_import_cannot_change_actchecks_numerics(tmp_path):
     assert p.returncode == 1, p.stderr
     failed = [c["name"] for c in json.loads(p.stdout)["checks"] if c["status"] == "fail"]
     assert failed == ["dx vs numerical derivative"]
+
+
+def test_impl_printing_beside_a_pass_keeps_exit_0_and_the_json_clean(tmp_path):
+    body = textwrap.dedent(RELU).replace("self.x = x", "self.x = x; print('x', x.shape)")
+    spec = user_file(tmp_path, "m.py", body) + ":Relu"
+    p = actcheck("gradcheck", "--impl", spec, "--json", cwd=tmp_path)
+    assert p.returncode == 0
+    assert json.loads(p.stdout)["passed"] is True
+
+
+@pytest.mark.parametrize("shape", ["100000,100000", ",".join(["1"] * 67)])
+def test_impl_shapes_too_big_are_refused(tmp_path, shape):
+    spec = user_file(tmp_path, "m.py", RELU) + ":Relu"
+    p = actcheck("gradcheck", "--impl", spec, "--shape", shape, cwd=tmp_path)
+    assert p.returncode == 2 and p.stderr.count(b"\n") == 1, p.stderr
+    assert b"at most" in p.stderr
+
+
+# ---------------------------------------------------------------------------
+# 1. '-' and odd destinations in every option that names a file
+# ---------------------------------------------------------------------------
+
+XOR = ["train-xor", "relu", "--seeds", "3", "--epochs", "20", "-q"]
+
+
+@pytest.mark.parametrize(
+    ("args", "magic"),
+    [
+        (["plot", "relu", "-o", "-"], b"\x89PNG"),
+        (["gradcheck", "relu", "--points", "100", "--plot", "-"], b"\x89PNG"),
+        ([*XOR, "-o", "-"], b"\x89PNG"),
+        ([*XOR, "-o", "x.png", "--decision-boundary", "-"], b"\x89PNG"),
+        ([*XOR, "-o", "x.png", "--histories", "-"], b"PK\x03\x04"),
+        ([*XOR, "-o", "x.png", "--csv", "-"], b"activation,seed,"),
+    ],
+)
+def test_dash_writes_to_stdout_and_nothing_else_goes_there(tmp_path, args, magic):
+    p = actcheck(*args, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith(magic), p.stdout[:40]
+    assert not (tmp_path / "-").exists()
+
+
+def test_two_outputs_on_stdout_are_refused(tmp_path):
+    for args in ([*XOR, "-o", "-", "--json"], [*XOR, "-o", "-", "--csv", "-"]):
+        p = actcheck(*args, cwd=tmp_path)
+        assert p.returncode == 2 and b"both write to stdout" in p.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_csv_through_a_symlink_and_to_devices(tmp_path):
+    (tmp_path / "real.csv").write_text("old")
+    (tmp_path / "link.csv").symlink_to("real.csv")
+    p = actcheck(*XOR, "-o", "/dev/null", "--csv", "link.csv", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "link.csv").is_symlink()
+    assert (tmp_path / "real.csv").read_text().startswith("activation,seed,")
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
+def test_a_full_device_is_reported_as_disk_full(tmp_path):
+    full = tmp_path / "full"
+    try:
+        os.mknod(full, 0o666 | 0o020000, os.makedev(1, 7))
+    except PermissionError:
+        pytest.skip("making device nodes needs root")
+    p = actcheck(*XOR, "-o", "x.png", "--csv", str(full), cwd=tmp_path)
+    assert p.returncode == 2
+    assert p.stderr.strip().endswith(b"no space left on device"), p.stderr
+    assert b"Errno" not in p.stderr and b"cannot write CSV file" in p.stderr
+    assert stat.S_ISCHR(os.stat(full).st_mode)  # the node is still a device

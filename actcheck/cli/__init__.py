@@ -69,10 +69,14 @@ def prepare_process() -> None:
     * MPLBACKEND is set aside: actcheck writes files with matplotlib's object API, and only
       ``--show`` needs a GUI backend (``output.show_backend``);
     * a stdout or stderr that cannot encode the report's few non-ASCII characters
-      (PYTHONIOENCODING=ascii, a C locale) gets ASCII stand-ins instead of a crash.
+      (PYTHONIOENCODING=ascii, a C locale) gets ASCII stand-ins instead of a crash;
+    * numpy's and matplotlib's warnings never reach the terminal raw: what matters about
+      an overflow or a NaN is in the report (``python -W ...`` still shows them).
     """
     import os
     import signal
+    import sys
+    import warnings
 
     from actcheck.cli import output
 
@@ -80,3 +84,5 @@ def prepare_process() -> None:
         signal.signal(signal.SIGTERM, signal.default_int_handler)
     output.set_show_backend(os.environ.pop("MPLBACKEND", None))
     output.ascii_fallbacks()
+    if not sys.warnoptions:
+        warnings.simplefilter("ignore")
