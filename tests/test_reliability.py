@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -50,7 +52,7 @@ RELU = """
 
 
 def no_traceback(p: subprocess.CompletedProcess) -> None:
-    assert b"Traceback" not in p.stderr + p.stdout, p.stderr.decode()
+    assert b"Traceback" not in p.stderr + (p.stdout or b""), p.stderr.decode()
 
 
 # ---------------------------------------------------------------------------
@@ -220,3 +222,157 @@ def test_a_full_device_is_reported_as_disk_full(tmp_path):
     assert p.stderr.strip().endswith(b"no space left on device"), p.stderr
     assert b"Errno" not in p.stderr and b"cannot write CSV file" in p.stderr
     assert stat.S_ISCHR(os.stat(full).st_mode)  # the node is still a device
+
+
+# ---------------------------------------------------------------------------
+# 2, 3. A closed stdout keeps the code earned; files are written first
+# ---------------------------------------------------------------------------
+
+
+def actcheck_closed_stdout(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``actcheck ARGS | true``: stdout is a pipe whose reader has already gone."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "actcheck", *args],
+            cwd=cwd,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=write,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["gradcheck", "relu", "--points", "200"], 0),
+        (["gradcheck", "relu", "--points", "200", "--json"], 0),
+        (["list"], 0),
+        (["gradcheck", "--help"], 0),
+        (["gradcheck", "--impl", "wrong.py:Relu"], 1),
+        (["gradcheck", "relu:bogus=1"], 2),
+    ],
+)
+def test_closed_stdout_ends_quietly_with_the_code_earned(tmp_path, args, code):
+    user_file(tmp_path, "wrong.py", RELU.replace("(self.x > 0)", "(self.x > 0) * 2.0"))
+    p = actcheck_closed_stdout(*args, cwd=tmp_path)
+    assert p.returncode == code, p.stderr
+    no_traceback(p)
+    assert b"Exception ignored" not in p.stderr
+
+
+def test_train_xor_writes_its_files_before_stdout_closes(tmp_path):
+    p = actcheck_closed_stdout(*XOR, "--csv", "r.csv", "--json", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert sorted(os.listdir(tmp_path)) == ["r.csv", "xor-loss.png"]
+
+
+# ---------------------------------------------------------------------------
+# 9. Ctrl-C and SIGTERM: exit 130, what was computed is written, nothing half-written
+# ---------------------------------------------------------------------------
+
+
+def _wait_for_numpy(pid: int) -> None:
+    """Until the process has loaded numpy: its command runs, the signal handlers are set."""
+    for _ in range(600):
+        try:
+            if "numpy" in Path(f"/proc/{pid}/maps").read_text():
+                return
+        except OSError:
+            return
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_training_writes_what_was_computed(tmp_path, sig):
+    args = ["train-xor", "relu", "--seeds", "4", "--epochs", "1000000", "--json", "--csv", "r.csv"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "actcheck", *args],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    _wait_for_numpy(child.pid)
+    time.sleep(1.0)  # some epochs
+    child.send_signal(sig)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    assert b"Interrupted" in err
+    data = json.loads(out)
+    assert data["results"][0]["interrupted"] is True
+    assert sorted(os.listdir(tmp_path)) == ["r.csv", "xor-loss.png"]  # and no .part file
+
+
+def test_sigterm_while_writing_leaves_no_part_file(tmp_path):
+    script = textwrap.dedent(
+        """
+        import os, signal, sys
+        from actcheck.cli import prepare_process
+        from actcheck.files import write_atomically
+
+        prepare_process()
+
+        def write(tmp):
+            with open(tmp, "w") as fh:
+                fh.write("half")
+            os.kill(os.getpid(), signal.SIGTERM)
+            fh.write("never")
+
+        try:
+            write_atomically("out.csv", write)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        """
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        timeout=60,
+    )
+    assert p.returncode == 130, p.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_ctrl_c_during_the_setup_of_many_seeds_stops_before_training():
+    import numpy as np
+
+    from actcheck import xor
+
+    with pytest.raises(KeyboardInterrupt):
+        xor._init_weights(np.arange(100_000), 4, "he", np.dtype("float64"), stop=[True])
+
+
+def test_gradcheck_ctrl_c_reports_what_was_checked(tmp_path, monkeypatch):
+    import importlib
+
+    from click.testing import CliRunner
+
+    from actcheck.cli import cli
+
+    engine = importlib.import_module("actcheck.gradcheck")
+
+    real = engine.gradcheck
+
+    def interrupted(act, **kwargs):
+        if act.name == "elu":
+            raise KeyboardInterrupt
+        return real(act, **kwargs)
+
+    monkeypatch.setattr(engine, "gradcheck", interrupted)
+    monkeypatch.chdir(tmp_path)
+    args = ["gradcheck", "relu", "tanh", "elu", "--points", "100", "--json", "--plot", "g.svg"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 130, res.output
+    assert "Interrupted: 2 of 3 activations checked" in res.stderr
+    assert [r["activation"] for r in json.loads(res.stdout)["results"]] == ["relu", "tanh"]
+    assert os.listdir(tmp_path) == ["g.svg"]

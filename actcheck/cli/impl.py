@@ -14,7 +14,7 @@ import click
 
 from actcheck import defaults
 from actcheck.cli.core import ScopedOption
-from actcheck.cli.output import console, echo_json, exit_failed
+from actcheck.cli.output import console, echo_json, exit_failed, verdict
 
 SCOPE = "impl"
 
@@ -98,6 +98,7 @@ def run_impl(
         allow_inplace=allow_inplace,
         timeout=timeout,
     )
+    verdict(result.passed)  # before printing: a closed stdout keeps the code
     if as_json:
         echo_json(report.impl_json(result))
     else:
