@@ -556,6 +556,9 @@ def show_figure(fig: Figure) -> None:
 # Losses of solved seeds fall to 1e-30 and below; the chart floors them here so
 # that the interesting range (1e-8 .. 10) keeps the height.
 XOR_LOSS_FLOOR = 1e-8
+# Diverged seeds (a learning rate far too large) reach 1e300 and inf: drawn at this ceiling,
+# since a log axis reaching the largest floats cannot label its ticks
+XOR_LOSS_CEILING = 1e30
 # (linestyle, marker) per curve in order, so that similar palette colours stay apart
 _LINESTYLES = (
     ("-", None), ("--", None), ("-.", None), (":", None),
@@ -596,7 +599,7 @@ def xor_loss_figure(results: Sequence[Any], title: str | None = None) -> Any:
     lowest = np.inf
     band_alpha = min(0.15, 1.0 / len(results))  # many overlapping bands would turn to mud
     for k, r in enumerate(results):
-        q = np.clip(r.loss_quartiles(), XOR_LOSS_FLOOR, None)
+        q = np.clip(r.loss_quartiles(), XOR_LOSS_FLOOR, XOR_LOSS_CEILING)
         lowest = min(lowest, float(q[0].min(initial=np.inf)))
         t = np.arange(r.epochs_completed)
         color = color_for(r.activation.name)
@@ -634,7 +637,7 @@ def xor_loss_figure(results: Sequence[Any], title: str | None = None) -> Any:
     ax.set_title(title or f"XOR training loss: {_xor_setup(first)}", fontsize=10)
     if ax_slope is not None:
         for r in slope_results:
-            q = r.slope_quartiles()
+            q = np.clip(r.slope_quartiles(), -XOR_LOSS_CEILING, XOR_LOSS_CEILING)
             t = np.arange(q.shape[1])
             color = color_for(r.activation.name)
             ax_slope.fill_between(t, q[0], q[2], color=color, alpha=0.18, linewidth=0)

@@ -376,3 +376,138 @@ def test_gradcheck_ctrl_c_reports_what_was_checked(tmp_path, monkeypatch):
     assert "Interrupted: 2 of 3 activations checked" in res.stderr
     assert [r["activation"] for r in json.loads(res.stdout)["results"]] == ["relu", "tanh"]
     assert os.listdir(tmp_path) == ["g.svg"]
+
+
+# ---------------------------------------------------------------------------
+# 5. MPLBACKEND is not actcheck's business (except for --show)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["bogus", "module://matplotlib_inline.backend_inline"])
+def test_matplotlib_backend_variable_is_ignored(tmp_path, backend):
+    env = {"MPLBACKEND": backend}
+    p = actcheck("plot", "relu", "-o", "p.svg", cwd=tmp_path, env=env)
+    assert p.returncode == 0, p.stderr
+    p = actcheck(*XOR, "--json", "--decision-boundary", "b.png", cwd=tmp_path, env=env)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["results"][0]["activation"] == "relu"
+    assert sorted(os.listdir(tmp_path)) == ["b.png", "p.svg", "xor-loss.png"]
+
+
+def test_show_with_an_unusable_backend_is_bad_input(tmp_path):
+    env = {"MPLBACKEND": "bogus", "DISPLAY": ":0"}
+    p = actcheck("plot", "relu", "-o", "p.png", "--show", cwd=tmp_path, env=env)
+    assert p.returncode == 2 and b"MPLBACKEND=bogus cannot be used" in p.stderr, p.stderr
+    assert os.listdir(tmp_path) == []
+
+
+# ---------------------------------------------------------------------------
+# 6. ASCII-only and narrow terminals
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        XOR,
+        ["list"],
+        ["gradcheck", "relu", "elu", "--points", "100"],
+        ["gradcheck", "--impl", "m.py:Relu"],
+    ],
+)
+def test_ascii_only_stdout(tmp_path, args):
+    user_file(tmp_path, "m.py", RELU)
+    p = actcheck(*args, cwd=tmp_path, env={"PYTHONIOENCODING": "ascii"})
+    assert p.returncode == 0, p.stderr
+    p.stdout.decode("ascii")  # nothing but ASCII
+    no_traceback(p)
+
+
+@pytest.mark.parametrize("columns", ["0", "20"])
+def test_narrow_terminals_keep_every_column(tmp_path, columns):
+    p = actcheck("list", "relu", cwd=tmp_path, env={"COLUMNS": columns})
+    assert p.returncode == 0, p.stderr
+    text = " ".join(p.stdout.decode().split())
+    for header in ("activation", "parameters", "kinks", "formula"):
+        assert header in text
+
+
+# ---------------------------------------------------------------------------
+# 7. Sizes that cannot fit are refused up front, with the estimate and the limit
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["gradcheck", "relu", "--points", "500000000"],
+        ["train-xor", "relu", "--seeds", "20000", "--epochs", "1000000"],
+        ["train-xor", "relu", "--hidden", "1000000000"],
+        ["train-xor", "relu", "--epochs", "99999999999999999999"],
+        [
+            "plot",
+            "elu",
+            "--sweep",
+            "alpha=" + ",".join(f"{0.1 + i / 10:g}" for i in range(200)),
+            "--samples",
+            "1000000",
+        ],
+    ],
+)
+def test_sizes_that_cannot_fit_are_refused(tmp_path, args):
+    p = actcheck(*args, cwd=tmp_path)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.count(b"\n") == 1 and b"GB of memory, over the limit of" in p.stderr
+    assert b"MEMORY_LIMIT" in p.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_memory_limit_lives_in_defaults(monkeypatch):
+    from actcheck import defaults, xor
+    from actcheck.errors import InputError
+    from actcheck.gradcheck import check_size
+
+    check_size(1_000_000)
+    monkeypatch.setattr(defaults, "MEMORY_LIMIT", 1000)
+    with pytest.raises(InputError, match="over the limit of 1e-06 GB"):
+        check_size(1_000_000)
+    with pytest.raises(InputError):
+        xor.check_size(xor.DEFAULT, 100)
+
+
+# ---------------------------------------------------------------------------
+# 10. Same arguments, same bytes
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plot", "relu", "elu", "-o", "out.svg"],
+        ["plot", "relu", "-o", "out.pdf"],
+        ["plot", "relu", "-o", "out.png"],
+        [*XOR, "-o", "loss.svg", "--decision-boundary", "out.svg"],
+        [*XOR, "-o", "loss.pdf", "--decision-boundary", "out.pdf"],
+    ],
+)
+def test_same_arguments_same_bytes(tmp_path, args):
+    runs = []
+    for k in range(2):
+        folder = tmp_path / str(k)
+        folder.mkdir()
+        p = actcheck(*args, cwd=folder)
+        assert p.returncode == 0, p.stderr
+        runs.append({f: (folder / f).read_bytes() for f in sorted(os.listdir(folder))})
+    assert runs[0] == runs[1]
+
+
+# ---------------------------------------------------------------------------
+# Messages: numpy and matplotlib warnings never reach the terminal raw
+# ---------------------------------------------------------------------------
+
+
+def test_no_raw_warnings(tmp_path):
+    args = [*XOR, "--lr", "1e10", "--decision-boundary", "b.png"]
+    p = actcheck(*args, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert b"Warning" not in p.stderr

@@ -157,8 +157,8 @@ def plot_command(
     acts = apply_sweeps(selected(activations), sweeps)
     # the remaining options (numerical, formula, x_range, samples, layout, style) are PlotSpec's
     plotdata.check_size(len(acts), spec["samples"], len(orders))  # type: ignore[arg-type]
-    if show:
-        open_show_backend()
+    if show and plotting.has_display():
+        open_show_backend()  # an unusable MPLBACKEND: said now, before the work
     fig = plotting.activation_figure(acts, plotting.PlotSpec(orders=orders, **spec))  # type: ignore[arg-type]
     write_figure(fig, output, "figure", dpi=dpi)
     # beside a figure written to stdout, the line goes to stderr
