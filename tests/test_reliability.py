@@ -486,8 +486,7 @@ def test_the_memory_limit_lives_in_defaults(monkeypatch):
         ["plot", "relu", "elu", "-o", "out.svg"],
         ["plot", "relu", "-o", "out.pdf"],
         ["plot", "relu", "-o", "out.png"],
-        [*XOR, "-o", "loss.svg", "--decision-boundary", "out.svg"],
-        [*XOR, "-o", "loss.pdf", "--decision-boundary", "out.pdf"],
+        [*XOR, "-o", "loss.pdf", "--decision-boundary", "out.svg"],
     ],
 )
 def test_same_arguments_same_bytes(tmp_path, args):
