@@ -36,6 +36,7 @@ from typing import Any
 from actcheck import defaults
 
 _ACTCHECK_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_ACTCHECK = "comparing"  # the phase while actcheck's own code runs in the child
 _PRINTED_LINES = 6  # lines of the user's output quoted in the report
 _PRINTED_CHARS = 4000  # characters of it kept in the JSON
 
@@ -125,7 +126,8 @@ def run_isolated(func: Any, args: tuple, kwargs: dict[str, Any], timeout: float)
         text = _read_text(out_path)
         outcome = _read_outcome(os.path.join(folder, "result"))
         if outcome is None:
-            ended = _ChildEnded(_how_it_ended(rc, timeout), _phase(folder))
+            during = _phase(folder)
+            ended = _ChildEnded(_how_it_ended(rc, timeout, during), during)
             ended.printed = text  # type: ignore[attr-defined]
             raise ended
     kind, value = outcome
@@ -161,7 +163,12 @@ def _kill(child: subprocess.Popen) -> None:
     child.wait()
 
 
-def _how_it_ended(rc: int | None, timeout: float) -> str:
+def _how_it_ended(rc: int | None, timeout: float, during: str) -> str:
+    if rc is None and during == _ACTCHECK:
+        return (
+            f"the check did not finish within {timeout:g} s (--timeout; your code was not "
+            "running: give a larger --timeout or a smaller --shape)"
+        )
     if rc is None:
         return f"your code did not finish within {timeout:g} s (--timeout)"
     if rc == 0:
@@ -178,9 +185,9 @@ def _how_it_ended(rc: int | None, timeout: float) -> str:
 def _phase(folder: str) -> str:
     try:
         with open(os.path.join(folder, "phase"), "rb") as fh:
-            return fh.read().decode("ascii", "replace").strip() or "loading"
+            return fh.read().decode("ascii", "replace").strip() or _ACTCHECK
     except OSError:
-        return "loading"
+        return _ACTCHECK
 
 
 def _read_text(path: str) -> str:
@@ -215,6 +222,8 @@ def _read_outcome(path: str) -> tuple[str, Any] | None:
 
 
 def _during_words(during: str) -> str:
+    if during == _ACTCHECK:
+        return "while actcheck compared"
     if during in ("loading", "?"):
         return "while loading it"
     return f"during {during}"
@@ -226,7 +235,9 @@ def _ended_result(target: str, shape: tuple, kwargs: dict[str, Any], ended: _Chi
     row = Check(
         "process",
         "fail",
-        f"{ended.reason} {_during_words(ended.during)}",
+        ended.reason
+        if ended.reason.startswith("the check")
+        else f"{ended.reason} " + _during_words(ended.during),
         where=ended.during,
         bug=ended.reason,
         stats={"during": ended.during},
@@ -358,7 +369,7 @@ def _child(folder: str) -> None:
     def phase(name: str) -> None:
         os.pwrite(phase_fd, name.encode("ascii", "replace").ljust(32), 0)
 
-    phase("loading")
+    phase(_ACTCHECK)
     import importlib
 
     module_name, qualname = job["func"]
@@ -372,14 +383,16 @@ def _child(folder: str) -> None:
     current = ["loading"]
 
     def call(self: Any, during: str, fn: Any, *args: Any) -> Any:
-        if during != current[0]:
-            current[0] = during
-            phase(during)
-        with guard.user_mode():
-            return original_call(self, during, fn, *args)
+        current[0] = during
+        phase(during)
+        try:
+            with guard.user_mode():
+                return original_call(self, during, fn, *args)
+        finally:
+            phase(_ACTCHECK)  # a timeout from here on is not the user's code's
 
     userimpl.Layer.call = call  # type: ignore[method-assign]
-    _learn_after_loading(guard, userimpl)
+    _learn_after_loading(guard, userimpl, phase)
     try:
         outcome: tuple[str, Any] = ("ok", func(*job["args"], **job["kwargs"]))
     except BaseException as err:  # whatever the user's code raised is reported
@@ -395,14 +408,16 @@ def _child(folder: str) -> None:
     os._exit(0)  # skip atexit handlers the user's code may have registered
 
 
-def _learn_after_loading(guard: _NumpyGuard, userimpl: Any) -> None:
+def _learn_after_loading(guard: _NumpyGuard, userimpl: Any, phase: Any) -> None:
     """Learn what loading the user's file changed as soon as it is loaded (before any numerics)."""
     original_load = userimpl.load
 
     def load(*args: Any, **kwargs: Any) -> Any:
+        phase("loading")
         try:
             return original_load(*args, **kwargs)
         finally:
+            phase(_ACTCHECK)
             with guard.user_mode():
                 pass
 

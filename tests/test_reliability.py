@@ -510,3 +510,48 @@ def test_no_raw_warnings(tmp_path):
     p = actcheck(*args, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert b"Warning" not in p.stderr
+
+
+def _processes_in(folder: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.readlink(entry / "cwd") == str(folder):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs /proc")
+def test_ctrl_c_while_the_users_code_hangs_stops_both_processes(tmp_path):
+    body = RELU.replace("self.x = x", "open('started', 'w').close()\n            while True: pass")
+    spec = user_file(tmp_path, "m.py", body) + ":Relu"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "actcheck", "gradcheck", "--impl", spec],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    for _ in range(1200):  # until the user's code runs
+        if (tmp_path / "started").exists() or child.poll() is not None:
+            break
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert b"Interrupted" in err and b"Traceback" not in err
+    assert _processes_in(tmp_path) == []  # no orphan left spinning
+
+
+def test_help_states_the_exit_codes():
+    from click.testing import CliRunner
+
+    from actcheck.cli import cli
+
+    text = CliRunner().invoke(cli, ["--help"]).output
+    for line in ("0    everything", "1    a check failed", "2    bad input", "130  interrupted"):
+        assert line in text
