@@ -363,6 +363,10 @@ def _child(folder: str) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     # Ctrl-C reaches the parent, which kills this process group
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not sys.warnoptions:  # as in the parent: numpy's warnings are not "your code printed"
+        import warnings
+
+        warnings.simplefilter("ignore")
     result_path = os.path.join(folder, "result")
     phase_fd = os.open(os.path.join(folder, "phase"), os.O_WRONLY | os.O_CREAT, 0o600)
 

@@ -180,6 +180,7 @@ XOR = ["train-xor", "relu", "--seeds", "3", "--epochs", "20", "-q"]
     ("args", "magic"),
     [
         (["plot", "relu", "-o", "-"], b"\x89PNG"),
+        (["plot", "relu", "-o", "/dev/stdout"], b"\x89PNG"),
         (["gradcheck", "relu", "--points", "100", "--plot", "-"], b"\x89PNG"),
         ([*XOR, "-o", "-"], b"\x89PNG"),
         ([*XOR, "-o", "x.png", "--decision-boundary", "-"], b"\x89PNG"),
@@ -191,6 +192,7 @@ def test_dash_writes_to_stdout_and_nothing_else_goes_there(tmp_path, args, magic
     p = actcheck(*args, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith(magic), p.stdout[:40]
+    assert b"Wrote" not in p.stdout and b"wrote" not in p.stdout
     assert not (tmp_path / "-").exists()
 
 

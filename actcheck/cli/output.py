@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -100,12 +101,24 @@ def stdout_taken(as_json: bool, **paths: str | None) -> bool:
     ``paths``: option name -> the path given. Two outputs on stdout (``-`` twice, or
     ``-`` beside ``--json``) cannot be told apart: bad input.
     """
-    on_stdout = [f"--{name.replace('_', '-')} -" for name, p in paths.items() if p == STDOUT]
+    on_stdout = [f"--{name.replace('_', '-')} {p}" for name, p in paths.items() if _on_stdout(p)]
     if as_json:
         on_stdout.append("--json")
     if len(on_stdout) > 1:
         raise BadInput(f"{' and '.join(on_stdout)} would both write to stdout; choose one")
     return bool(on_stdout)
+
+
+def _on_stdout(path: str | None) -> bool:
+    """``-``, or another name for what stdout is (``/dev/stdout``; ``-o x.png > x.png``)."""
+    if path is None:
+        return False
+    if path == STDOUT:
+        return True
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _reason(err: BaseException) -> str:

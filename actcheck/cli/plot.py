@@ -9,7 +9,7 @@ import click
 from actcheck import defaults
 from actcheck.cli.core import BadInput, Command
 from actcheck.cli.options import activations_argument, output_option, range_option, selected
-from actcheck.cli.output import check_output, open_show_backend, write_figure
+from actcheck.cli.output import check_output, open_show_backend, stdout_taken, write_figure
 
 if TYPE_CHECKING:
     from actcheck.activations import Activation
@@ -148,6 +148,7 @@ def plot_command(
     from actcheck import plotdata, plotting, report
 
     check_output(output, "figure", figure=True)
+    taken = stdout_taken(False, output=output)  # then the "Wrote" line goes to stderr
     try:
         orders = plotting.parse_draw(
             [d for d in draw.split(",") if d.strip()] + (["second"] if second else [])
@@ -162,9 +163,7 @@ def plot_command(
     fig = plotting.activation_figure(acts, plotting.PlotSpec(orders=orders, **spec))  # type: ignore[arg-type]
     write_figure(fig, output, "figure", dpi=dpi)
     # beside a figure written to stdout, the line goes to stderr
-    click.echo(
-        report.wrote_figure(output, plotting.output_format(output), fig, dpi), err=output == "-"
-    )
+    click.echo(report.wrote_figure(output, plotting.output_format(output), fig, dpi), err=taken)
     if show:
         if plotting.has_display():
             plotting.show_figure(fig)
