@@ -413,6 +413,7 @@ def test_show_with_an_unusable_backend_is_bad_input(tmp_path):
     [
         XOR,
         ["list"],
+        ["plot", "relu", "-o", "p.png"],
         ["gradcheck", "relu", "elu", "--points", "100"],
         ["gradcheck", "--impl", "m.py:Relu"],
     ],
