@@ -101,14 +101,21 @@ def run_isolated(func: Any, args: tuple, kwargs: dict[str, Any], timeout: float)
             "sys_path": [p or os.getcwd() for p in sys.path],
             "cwd": os.getcwd(),
         }
+        try:
+            data = pickle.dumps(job)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            # an argument that cannot cross to a child (a lambda, say): check in this process,
+            # without the child's protections, rather than not at all
+            return func(*args, **kwargs), ""
         with open(os.path.join(folder, "job"), "wb") as fh:
-            pickle.dump(job, fh)
+            fh.write(data)
         out_path = os.path.join(folder, "printed")
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             [_ACTCHECK_ROOT] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
         )
         env.pop("MPLBACKEND", None)
+        env["PYTHONUNBUFFERED"] = "1"  # what the code printed before a crash is kept
         with open(out_path, "wb") as printed:
             child = subprocess.Popen(
                 [sys.executable, "-m", "actcheck.isolate", folder],

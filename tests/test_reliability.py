@@ -558,3 +558,28 @@ def test_help_states_the_exit_codes():
     text = CliRunner().invoke(cli, ["--help"]).output
     for line in ("0    everything", "1    a check failed", "2    bad input", "130  interrupted"):
         assert line in text
+
+
+def test_output_printed_before_a_crash_is_quoted(tmp_path):
+    body = RELU.replace("self.x = x", "print('about to go'); import os; os._exit(3)")
+    spec = user_file(tmp_path, "m.py", body) + ":Relu"
+    p = actcheck("gradcheck", "--impl", spec, "--json", cwd=tmp_path)
+    assert p.returncode == 1
+    process, printed = json.loads(p.stdout)["checks"]
+    assert process["details"] == "your code ended the process with exit status 3 during forward"
+    assert printed["details"] == "your code printed: about to go"
+
+
+def test_a_fifo_output_is_written_directly(tmp_path):
+    import threading
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    p = actcheck(*XOR, "-o", "x.png", "--csv", str(fifo), cwd=tmp_path)
+    reader.join(60)
+    assert p.returncode == 0, p.stderr
+    assert got and got[0].startswith(b"activation,seed,")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
