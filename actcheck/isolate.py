@@ -44,9 +44,9 @@ _PRINTED_CHARS = 4000  # characters of it kept in the JSON
 class _ChildEnded(Exception):
     """The child stopped without writing a result: ``reason`` says how, ``during`` when."""
 
-    def __init__(self, reason: str, during: str):
+    def __init__(self, reason: str, during: str, printed: str = ""):
         super().__init__(reason)
-        self.reason, self.during = reason, during
+        self.reason, self.during, self.printed = reason, during, printed
 
 
 def check_impl_isolated(
@@ -65,7 +65,7 @@ def check_impl_isolated(
     try:
         result, printed = run_isolated(check_impl, (target, *args), kwargs, timeout)
     except _ChildEnded as ended:
-        printed = getattr(ended, "printed", "")
+        printed = ended.printed
         result = _ended_result(target, shape, kwargs, ended)
     return _with_printed(result, printed)
 
@@ -134,18 +134,14 @@ def run_isolated(func: Any, args: tuple, kwargs: dict[str, Any], timeout: float)
         outcome = _read_outcome(os.path.join(folder, "result"))
         if outcome is None:
             during = _phase(folder)
-            ended = _ChildEnded(_how_it_ended(rc, timeout, during), during)
-            ended.printed = text  # type: ignore[attr-defined]
-            raise ended
+            raise _ChildEnded(_how_it_ended(rc, timeout, during), during, text)
     kind, value = outcome
     if kind == "input_error":
         from actcheck.errors import InputError
 
         raise InputError(value)
     if kind == "raised":
-        ended = _ChildEnded(value["reason"], value["during"])
-        ended.printed = text  # type: ignore[attr-defined]
-        raise ended
+        raise _ChildEnded(value["reason"], value["during"], text)
     return value, text
 
 
@@ -364,6 +360,7 @@ def _watch_parent(parent: int) -> None:
 def _child(folder: str) -> None:
     with open(os.path.join(folder, "job"), "rb") as fh:
         job = pickle.load(fh)
+    sys.argv[1:] = []  # a file that parses sys.argv at import sees no arguments, as with python -c
     sys.path[:] = job["sys_path"]
     os.chdir(job["cwd"])
     parent = os.getppid()
