@@ -53,6 +53,26 @@ PARAM_STEP_HALVINGS = 1100
 EXTRA_TINY = {"float64": (1e-100, 1e-300, 1e-310, 5e-324), "float32": (1e-38, 1e-40, 1e-45)}
 
 
+# peak memory of one check per probe point and byte of the dtype (measured: ~250 bytes a
+# float64 point for softplus with its parameter derivatives; a margin on top)
+BYTES_PER_POINT_ITEM = 50
+
+
+def memory_estimate(points: int, dtype: str = "float64") -> int:
+    """Bytes a gradcheck of ``points`` random points holds at its peak."""
+    return int(points) * BYTES_PER_POINT_ITEM * np.dtype(dtype).itemsize
+
+
+def check_size(points: int, dtype: str = "float64") -> None:
+    """InputError, before any work, when ``points`` would need more than ``MEMORY_LIMIT``."""
+    from actcheck.errors import too_big
+
+    need = memory_estimate(points, dtype)
+    if need > defaults.MEMORY_LIMIT:
+        most = defaults.MEMORY_LIMIT // (BYTES_PER_POINT_ITEM * np.dtype(dtype).itemsize)
+        raise too_big(f"{points:,} points", need, f"use at most {most:,} points")
+
+
 # ---------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------
@@ -172,6 +192,7 @@ def probe_points(
     and a few steps and ulps either side, saturation regions, large, tiny, subnormal and ±0.
     """
     _validate(points, x_range, distribution, dtype)
+    check_size(points, dtype)
     dt = np.dtype(dtype)
     lo, hi = (float(v) for v in x_range)
     rng = np.random.default_rng(seed)

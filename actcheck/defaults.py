@@ -20,6 +20,7 @@ WORST = 5  # worst points reported per failed check
 # gradcheck --impl: the user's own layer
 IMPL_SHAPE = (64, 32)  # the batch x given to the layer: 64 samples of 32 features
 IMPL_SEED = 0
+IMPL_TIMEOUT = 60.0  # seconds the user's code may run (--impl runs it in a child process)
 
 # plot
 PLOT_OUTPUT = "actcheck-activations.png"
@@ -52,3 +53,7 @@ XOR_FIRST_SEED = 0
 XOR_OUTPUT = "xor-loss.png"
 CHART_DPI = 110  # train-xor's charts and gradcheck --plot
 XOR_BOUNDARY_DPI = 80  # the decision-boundary panels
+
+# size guards: a run whose arrays would need more memory than this is refused up front
+# (exit 2, with the estimate and this limit); raise it here on a machine with more memory
+MEMORY_LIMIT = 4 * 2**30  # bytes

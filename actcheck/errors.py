@@ -23,3 +23,19 @@ class GradcheckError(AssertionError):
     def __init__(self, message: str, result: Any = None):
         super().__init__(message)
         self.result = result
+
+
+def too_big(what: str, need: float, advice: str) -> InputError:
+    """The one message for a run refused up front: ``WHAT would need about N GB of memory,
+    over the limit of L GB (actcheck.defaults.MEMORY_LIMIT); ADVICE``."""
+    from actcheck.defaults import MEMORY_LIMIT
+
+    return InputError(
+        f"{what} would need about {_gigabytes(need)} of memory, over the limit of "
+        f"{_gigabytes(MEMORY_LIMIT)} (actcheck.defaults.MEMORY_LIMIT); {advice}"
+    )
+
+
+def _gigabytes(n: float) -> str:
+    gb = n / 1e9
+    return f"{gb:,.0f} GB" if gb >= 10 else f"{gb:.2g} GB"

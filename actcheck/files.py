@@ -16,6 +16,7 @@ Where an output goes decides how it is written:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -50,7 +51,7 @@ def destination(path: str | os.PathLike[str]) -> Destination:
         raise OSError(err.errno, err.strerror, text) from None
     real = Path(os.path.realpath(text))
     if mode is not None and stat.S_ISDIR(mode):
-        raise IsADirectoryError(f"{text!r} is a directory")
+        raise IsADirectoryError(errno.EISDIR, "it is a directory", text)
     special = mode is not None and not stat.S_ISREG(mode)
     if special or _names_a_descriptor(text):
         return Destination("stream", Path(text))
@@ -81,13 +82,13 @@ def check_writable(path: str | os.PathLike[str]) -> None:
         return
     if dest.kind == "stream":
         if not os.access(dest.path, os.W_OK):
-            raise PermissionError(f"cannot write {os.fspath(path)!r}: permission denied")
+            raise PermissionError(errno.EACCES, "permission denied", os.fspath(path))
         return
     folder = dest.path.parent
     if not folder.is_dir():
         raise FileNotFoundError(f"directory {os.fspath(folder)!r} does not exist")
     if not os.access(folder, os.W_OK) or (dest.path.exists() and not os.access(dest.path, os.W_OK)):
-        raise PermissionError(f"cannot write {os.fspath(path)!r}: permission denied")
+        raise PermissionError(errno.EACCES, "permission denied", os.fspath(path))
 
 
 def write_atomically(path: str | os.PathLike[str], write: Callable[[str], None]) -> Path:

@@ -130,6 +130,28 @@ class CurveData:
 # ---------------------------------------------------------------------------
 
 
+# peak memory of a figure per curve, sample and drawn order: the data here and matplotlib's
+# paths and rendering of them (measured ~85 bytes; a margin on top)
+BYTES_PER_SAMPLE = 150
+
+
+def memory_estimate(curves: int, samples: int, orders: int = 2) -> int:
+    """Bytes a figure of ``curves`` functions, ``samples`` each, ``orders`` kinds holds."""
+    return int(curves) * int(samples) * max(1, int(orders)) * BYTES_PER_SAMPLE
+
+
+def check_size(curves: int, samples: int, orders: int = 2) -> None:
+    """InputError, before any work, when the figure would need more than ``MEMORY_LIMIT``."""
+    from actcheck.errors import too_big
+
+    need = memory_estimate(curves, samples, orders)
+    if need > defaults.MEMORY_LIMIT:
+        most = defaults.MEMORY_LIMIT // (int(curves) * max(1, int(orders)) * BYTES_PER_SAMPLE)
+        raise too_big(
+            f"{curves} curves x {samples:,} samples", need, f"use at most {most:,} samples"
+        )
+
+
 def kinks_in(act: Activation, lo: float, hi: float) -> tuple[Kink, ...]:
     """The activation's kinks with lo <= x <= hi."""
     return tuple(k for k in act.kinks if lo <= k.x <= hi)

@@ -464,15 +464,26 @@ def activation_figure(acts: Sequence[Activation], spec: PlotSpec | None = None) 
 
 
 def output_format(path: str | os.PathLike[str]) -> str:
-    """``png``/``svg``/``pdf`` from the file extension; ValueError for anything else."""
+    """``png``/``svg``/``pdf`` from the file extension; ValueError for anything else.
+
+    Without an extension, ``-`` (stdout), a device or a FIFO gets PNG.
+    """
     ext = Path(path).suffix.lower().lstrip(".")
+    if not ext and _is_stream(path):  # stdout, /dev/stdout, a FIFO: the default format
+        return FORMATS[0]
     if ext not in FORMATS:
-        shown = f"'.{ext}'" if ext else "a file without extension"
-        raise ValueError(
-            f"cannot write {shown} ({os.fspath(path)}); use one of "
-            + ", ".join(f".{f}" for f in FORMATS)
-        )
+        shown = f"'.{ext}' is not a figure format" if ext else "a figure needs an extension"
+        raise ValueError(f"{shown}; use one of " + ", ".join(f".{f}" for f in FORMATS) + " (or -)")
     return ext
+
+
+def _is_stream(path: str | os.PathLike[str]) -> bool:
+    from actcheck.files import destination
+
+    try:
+        return destination(path).kind != "file"
+    except OSError:
+        return False
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float = DEFAULT_DPI) -> Path:
@@ -485,13 +496,21 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float = DEFAULT_
 
     target = Path(path)
     fmt = output_format(target)
-    # facecolor "auto": the figure's own background (each theme sets it when the figure is made)
-    return write_atomically(
-        target,
-        lambda tmp: fig.savefig(
-            tmp, format=fmt, dpi=dpi, facecolor="auto", metadata=_metadata(fmt)
-        ),
-    )
+
+    def write(tmp: str) -> None:
+        import matplotlib as mpl
+
+        # the settings read while saving, not while building: set here, or a caller's rc
+        # (or none at all) decides them and the same figure gives different bytes
+        with mpl.rc_context(SAVE_RC):
+            # facecolor "auto": the figure's own background (each theme sets it)
+            fig.savefig(tmp, format=fmt, dpi=dpi, facecolor="auto", metadata=_metadata(fmt))
+
+    return write_atomically(target, write)
+
+
+# read by matplotlib at save time: same arguments, same bytes (SVG ids are salted hashes)
+SAVE_RC = {"svg.hashsalt": "actcheck", "svg.fonttype": "path", "pdf.fonttype": 42}
 
 
 def _metadata(fmt: str) -> dict[str, Any]:
@@ -537,6 +556,9 @@ def show_figure(fig: Figure) -> None:
 # Losses of solved seeds fall to 1e-30 and below; the chart floors them here so
 # that the interesting range (1e-8 .. 10) keeps the height.
 XOR_LOSS_FLOOR = 1e-8
+# Diverged seeds (a learning rate far too large) reach 1e300 and inf: drawn at this ceiling,
+# since a log axis reaching the largest floats cannot label its ticks
+XOR_LOSS_CEILING = 1e30
 # (linestyle, marker) per curve in order, so that similar palette colours stay apart
 _LINESTYLES = (
     ("-", None), ("--", None), ("-.", None), (":", None),
@@ -577,7 +599,7 @@ def xor_loss_figure(results: Sequence[Any], title: str | None = None) -> Any:
     lowest = np.inf
     band_alpha = min(0.15, 1.0 / len(results))  # many overlapping bands would turn to mud
     for k, r in enumerate(results):
-        q = np.clip(r.loss_quartiles(), XOR_LOSS_FLOOR, None)
+        q = np.clip(r.loss_quartiles(), XOR_LOSS_FLOOR, XOR_LOSS_CEILING)
         lowest = min(lowest, float(q[0].min(initial=np.inf)))
         t = np.arange(r.epochs_completed)
         color = color_for(r.activation.name)
@@ -615,7 +637,7 @@ def xor_loss_figure(results: Sequence[Any], title: str | None = None) -> Any:
     ax.set_title(title or f"XOR training loss: {_xor_setup(first)}", fontsize=10)
     if ax_slope is not None:
         for r in slope_results:
-            q = r.slope_quartiles()
+            q = np.clip(r.slope_quartiles(), -XOR_LOSS_CEILING, XOR_LOSS_CEILING)
             t = np.arange(q.shape[1])
             color = color_for(r.activation.name)
             ax_slope.fill_between(t, q[0], q[2], color=color, alpha=0.18, linewidth=0)

@@ -215,12 +215,13 @@ def _csv_value(v: Any) -> Any:
 
 
 def wrote_figure(path: str, fmt: str, fig: Any, dpi: float) -> str:
-    """``Wrote PATH (PNG, W×H px)``, or the size in inches for vector formats."""
+    """``Wrote PATH (PNG, WxH px)``, or the size in inches for vector formats (ASCII: any
+    terminal shows it)."""
     w, h = fig.get_size_inches()
     if fmt == "png":
-        size = f"PNG, {round(w * dpi)}×{round(h * dpi)} px"
+        size = f"PNG, {round(w * dpi)}x{round(h * dpi)} px"
     else:
-        size = f"{fmt.upper()}, {w:.1f}×{h:.1f} in"
+        size = f"{fmt.upper()}, {w:.1f}x{h:.1f} in"
     return f"Wrote {path} ({size})"
 
 

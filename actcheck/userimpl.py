@@ -176,7 +176,8 @@ def _load_file(path: str, spec: str, cache: dict[str, Any] | None = None) -> tup
         raise InputError(f"{spec!r}: cannot import {path!r}")
     module = importlib.util.module_from_spec(mspec)
     # the user's own directory first, so its sibling imports work as with `python FILE.py`
-    sys.path.insert(0, str(p.resolve().parent))
+    folder = os.path.dirname(real)  # once: the file may os.chdir() as it runs
+    sys.path.insert(0, folder)
     sys.modules[modname] = module
     try:
         with _quiet():
@@ -186,7 +187,8 @@ def _load_file(path: str, spec: str, cache: dict[str, Any] | None = None) -> tup
         err = user_error(exc, "loading", {real})
         raise InputError(f"{spec!r}: importing {path} raised {err}") from None
     finally:
-        sys.path.remove(str(p.resolve().parent))
+        with contextlib.suppress(ValueError):  # the file may have edited sys.path itself
+            sys.path.remove(folder)
     if cache is not None:
         cache[real] = module
     return module, real
@@ -263,9 +265,13 @@ class _quiet:
         self.raise_fp = raise_fp
 
     def __enter__(self) -> None:
-        # the user's print()s are kept for the report (stdout may be carrying --json)
+        # the user's print()s are kept for the report (stdout may be carrying --json);
+        # in actcheck.isolate's child the descriptors themselves are captured instead,
+        # which also keeps what was printed just before the process died
         self._buf = io.StringIO()
-        self._out = contextlib.redirect_stdout(self._buf)
+        self._out = (
+            contextlib.redirect_stdout(self._buf) if CAPTURE_PRINTS else contextlib.nullcontext()
+        )
         self._out.__enter__()
         if self.raise_fp:
             self._err = np.seterr(all="raise", under="ignore")
@@ -282,6 +288,7 @@ class _quiet:
         _keep_printed(self._buf.getvalue())
 
 
+CAPTURE_PRINTS = True  # False in actcheck.isolate's child, which captures file descriptors
 _PRINTED: list[str] = []  # what the user's code printed, until ``take_printed``
 _PRINTED_MAX = 4000  # characters kept
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from actcheck import defaults
 from actcheck.activations import Activation, get, parse_spec
-from actcheck.errors import InputError
+from actcheck.errors import InputError, too_big
 from actcheck.primitives import sigmoid, softplus
 
 # ---------------------------------------------------------------------------
@@ -354,18 +354,26 @@ def histories(results: Sequence[XorResult]) -> dict[str, np.ndarray]:
 
 
 def _init_weights(
-    seeds: np.ndarray, hidden: int, init: str, dtype: np.dtype
+    seeds: np.ndarray, hidden: int, init: str, dtype: np.dtype, stop: list[bool] | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[np.random.RandomState]]:
     """w1 (2, S, H) and w2 (S, H) from each seed's legacy stream, plus the streams.
 
     Seed s draws ``randn(2, H)`` then ``randn(H, 1)`` from ``RandomState(s)``,
     the same numbers as ``np.random.seed(s); np.random.randn(...)``, without
-    touching numpy's global state; He and Xavier rescale the same draws.
+    touching numpy's global state; He and Xavier rescale the same draws. ``stop[0]``
+    set (Ctrl-C) raises KeyboardInterrupt: nothing of this activation is computed yet.
     """
-    streams = [np.random.RandomState(int(s)) for s in seeds]
+    stop = stop if stop is not None else [False]
+    streams = []
+    for s in seeds:
+        if stop[0]:
+            raise KeyboardInterrupt
+        streams.append(np.random.RandomState(int(s)))
     w1 = np.empty((2, len(seeds), hidden))
     w2 = np.empty((len(seeds), hidden))
     for i, rs in enumerate(streams):  # setup only; the epochs below never loop over seeds
+        if stop[0]:
+            raise KeyboardInterrupt
         w1[:, i, :] = rs.randn(2, hidden)
         w2[i, :] = rs.randn(hidden, 1)[:, 0]
     fan_in1, fan_out1, fan_in2, fan_out2 = 2, hidden, hidden, 1
@@ -486,25 +494,30 @@ class _Optimizer:
 
 @contextmanager
 def _ctrl_c_between_epochs() -> Iterator[list[bool]]:
-    """Turn Ctrl-C into a flag the loop checks between epochs (main thread only).
+    """Turn Ctrl-C (and SIGTERM, where it raises KeyboardInterrupt too) into a flag the loop
+    checks between epochs (main thread only).
 
     Without it a KeyboardInterrupt could land between the update of W1 and w2,
-    leaving a half-updated network to report on.
+    leaving a half-updated network to report on. The setup checks the flag as well
+    (``_init_weights``), so a large run stops at once.
     """
     flag = [False]
     main = threading.current_thread() is threading.main_thread()
-    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield flag
-        return
+    ours = [
+        sig
+        for sig in (signal.SIGINT, signal.SIGTERM)
+        if main and signal.getsignal(sig) is signal.default_int_handler
+    ]
 
     def handler(signum: int, frame: Any) -> None:
         flag[0] = True
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in ours}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def check_seeds(seeds: int, first_seed: int) -> None:
@@ -515,6 +528,27 @@ def check_seeds(seeds: int, first_seed: int) -> None:
     if first_seed < 0 or first_seed + seeds > 2**32:
         last = first_seed + seeds - 1
         raise InputError(f"seeds must lie in 0 .. 2**32-1, got {first_seed} .. {last}")
+
+
+def memory_estimate(config: XorConfig, seeds: int, activations: int = 1) -> int:
+    """Bytes the training of ``activations`` activations over ``seeds`` seeds holds at its peak.
+
+    Per activation: the loss (and PReLU slope) histories, seeds x epochs, kept for the
+    result; while one trains, ~40 seeds x hidden work arrays (batch of 4, weights, gradients,
+    optimizer state) and RReLU's block of random slopes.
+    """
+    item = np.dtype(config.dtype).itemsize
+    histories = 2 * seeds * (config.epochs + 1) * item
+    work = seeds * config.hidden * (40 * item + 24 + _RANDOM_CHUNK * 4 * 8)
+    return activations * histories + work
+
+
+def check_size(config: XorConfig, seeds: int, activations: int = 1) -> None:
+    """InputError, before any work, when the run would need more than ``MEMORY_LIMIT`` bytes."""
+    need = memory_estimate(config, seeds, activations)
+    if need > defaults.MEMORY_LIMIT:
+        what = f"{seeds} seeds x {config.epochs} epochs x {config.hidden} hidden units"
+        raise too_big(what, need, "use fewer seeds, epochs or hidden units")
 
 
 def _as_activation(activation: str | Activation) -> Activation:
@@ -568,6 +602,7 @@ def train_xor(
         dtype=dtype,
         threshold=threshold,
     )
+    check_size(config, seeds)
     seed_ids = np.arange(first_seed, first_seed + seeds, dtype=np.int64)
     with np.errstate(all="ignore"), _ctrl_c_between_epochs() as stop:
         return _train(act, config, seed_ids, progress, stop)
@@ -585,7 +620,7 @@ def _train(
     x = np.array(X_XOR, dtype=dt)
     y = np.array(Y_XOR, dtype=dt)[:, None]  # (4, 1), broadcast over seeds
 
-    w1, w2, streams = _init_weights(seed_ids, H, c.init, dt)
+    w1, w2, streams = _init_weights(seed_ids, H, c.init, dt, stop)
     if c.bias:
         # b1 rides as a third row of W1 against a column of ones in X: one matrix product
         # gives X W1 + b1 and one gives both dL/dW1 and dL/db1

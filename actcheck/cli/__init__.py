@@ -41,8 +41,13 @@ def cli() -> None:
       actcheck list elu:alpha=1 --json
 
     \b
-    Exit codes: 0 everything passed, 1 a check failed, 2 bad input or usage,
-    130 interrupted. --json prints JSON on stdout, and nothing else goes there.
+    Exit codes (every command):
+      0    everything asked for was done and every check passed
+      1    a check failed (and nothing else gives 1)
+      2    bad input or usage: one line on stderr, nothing written
+      130  interrupted (Ctrl-C, SIGTERM): what was computed is still written
+    --json prints JSON on stdout, and nothing else goes there. Every option that
+    names an output file takes '-' for stdout.
     """
 
 
@@ -52,4 +57,32 @@ for command in (list_command, plot_command, gradcheck_command, train_xor_command
 
 def main() -> None:
     """Entry point of the ``actcheck`` script and ``python -m actcheck``."""
+    prepare_process()
     cli(prog_name="actcheck")
+
+
+def prepare_process() -> None:
+    """What the command line sets up before any command (not the library: it is the process's).
+
+    * SIGTERM acts like Ctrl-C (KeyboardInterrupt): the commands write what they computed
+      and exit 130, and no temporary file is left;
+    * MPLBACKEND is set aside: actcheck writes files with matplotlib's object API, and only
+      ``--show`` needs a GUI backend (``output.show_backend``);
+    * a stdout or stderr that cannot encode the report's few non-ASCII characters
+      (PYTHONIOENCODING=ascii, a C locale) gets ASCII stand-ins instead of a crash;
+    * numpy's and matplotlib's warnings never reach the terminal raw: what matters about
+      an overflow or a NaN is in the report (``python -W ...`` still shows them).
+    """
+    import os
+    import signal
+    import sys
+    import warnings
+
+    from actcheck.cli import output
+
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+    output.set_show_backend(os.environ.pop("MPLBACKEND", None))
+    output.ascii_fallbacks()
+    if not sys.warnoptions:
+        warnings.simplefilter("ignore")

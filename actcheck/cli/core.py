@@ -1,14 +1,17 @@
 """What every command shares: one-line usage errors, bad input -> exit 2, options scoped
-to a mode of a command.
+to a mode of a command, a closed stdout.
 
-Exit codes (README, "Output conventions"): 0 all passed; 1 a check failed
+Exit codes (README, "What actcheck promises"): 0 all passed; 1 a check failed
 (``output.exit_failed``, the only source of 1); 2 bad input or usage (``BadInput``,
 and the library's ``InputError`` mapped in ``Command.invoke``); 130 interrupted
-(``EXIT_INTERRUPTED``: Ctrl-C, here or after a command wrote what it had computed).
+(``EXIT_INTERRUPTED``: Ctrl-C or SIGTERM, here or after a command wrote what it had
+computed). A closed stdout (``| head -1``) ends the run quietly with the code it had
+earned (``earn``) when the pipe closed.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -17,6 +20,29 @@ import click
 from actcheck.errors import InputError
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+_EARNED = "actcheck.earned"
+
+
+def earn(code: int) -> None:
+    """Record the exit code the run has earned so far (0, 1 or 130), for a closed stdout."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.find_root().meta[_EARNED] = code
+
+
+def _stdout_closed(ctx: click.Context) -> None:
+    """The reader of stdout went away: stop quietly with the code earned so far."""
+    try:  # later writes (and the interpreter's last flush) go nowhere instead of failing
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    code = ctx.find_root().meta.get(_EARNED, 0)
+    if code == 1:
+        from actcheck.cli.output import exit_failed
+
+        exit_failed()
+    sys.exit(code)
 
 
 class BadInput(click.ClickException):
@@ -40,6 +66,9 @@ class _OneLineUsage(click.Command):
             return super().parse_args(ctx, args)
         except click.UsageError as err:
             raise _one_line(err) from None
+        except BrokenPipeError:  # --help | head -1
+            _stdout_closed(ctx)
+            raise  # not reached
 
 
 class Command(_OneLineUsage):
@@ -53,6 +82,12 @@ class Command(_OneLineUsage):
             # click would say "Aborted!" and exit 1, which means "a check failed"
             click.echo("Interrupted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except MemoryError:
+            raise BadInput(
+                "not enough memory for this run; ask for fewer points, seeds, epochs or samples"
+            ) from None
+        except BrokenPipeError:
+            _stdout_closed(ctx)
         except Exception as err:
             if isinstance(err, click.ClickException) or not isinstance(err, InputError):
                 raise

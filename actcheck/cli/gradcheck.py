@@ -8,7 +8,7 @@ other mode, so nothing typed is silently ignored.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -23,7 +23,16 @@ from actcheck.cli.options import (
     range_option,
     selected,
 )
-from actcheck.cli.output import check_output, console, echo_json, exit_failed, write_figure
+from actcheck.cli.output import (
+    check_output,
+    console,
+    echo_json,
+    exit_interrupted,
+    exit_with_verdict,
+    stdout_taken,
+    verdict,
+    write_figure,
+)
 
 if TYPE_CHECKING:
     from actcheck.activations import Activation
@@ -96,6 +105,17 @@ catalog_option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
     show_default=True,
     help="Worst points shown per failed check.",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=defaults.IMPL_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    cls=ScopedOption,
+    scope=impl.SCOPE,
+    help="With --impl: stop your code after this long (it runs in a child process) "
+    "and fail the check.",
+)
 @json_option
 @catalog_option(
     "--plot",
@@ -153,33 +173,59 @@ def run_catalog(
     import time
 
     from actcheck import report
-    from actcheck.catalogcheck import gradcheck
 
     if params and no_params:
         raise BadInput("--param and --no-params exclude each other")
     if params and order == 2:
         raise BadInput("--param checks first derivatives; drop --order 2")
     check_output(plot_path, "plot", figure=True)
+    taken = stdout_taken(as_json, plot=plot_path)
     which: bool | list[str] = list(params) if params else not no_params
+    acts = selected(activations)
     start = time.perf_counter()
-    results = [
-        gradcheck(act, order=order, params=which, **options)  # type: ignore[arg-type]
-        for act in selected(activations)
-    ]
+    results, interrupted = check_all(acts, order=order, params=which, **options)
     seconds = time.perf_counter() - start
+    if not results:
+        click.echo("Interrupted before the first check finished; nothing written.", err=True)
+        exit_interrupted()
+    passed = all(r.passed for r in results)
+    # files first, then the terminal: a closed stdout loses nothing
     if plot_path is not None:
         from actcheck.plotting import gradcheck_figure
 
         write_figure(gradcheck_figure(results), plot_path, "plot", dpi=defaults.CHART_DPI)
+    verdict(passed, interrupted)
+    if interrupted:
+        click.echo(
+            f"Interrupted: {len(results)} of {len(acts)} activations checked; "
+            "reporting (and plotting) those.",
+            err=True,
+        )
     if as_json:
         echo_json(report.gradcheck_json(results, worst))
     else:
-        out = console(wide_when_piped=True)
+        out = console(stderr=taken, wide_when_piped=True)
         out.print(report.gradcheck_table(results, width=out.width))
         for table in report.gradcheck_failures(results, worst):
             out.print(table)
         out.print(report.gradcheck_summary(results, seconds))
-        if plot_path is not None:
+        if plot_path is not None and plot_path != "-":
             out.print(f"plot written to {plot_path}")
-    if not all(r.passed for r in results):
-        exit_failed()
+    exit_with_verdict(passed, interrupted)
+
+
+def check_all(acts: list[Activation], **options: Any) -> tuple[list[Any], bool]:
+    """gradcheck each activation in turn: (the results, whether Ctrl-C or SIGTERM cut it short).
+
+    Every argument is checked up front (the first call would find bad ones only after work).
+    """
+    from actcheck.catalogcheck import check_size, gradcheck
+
+    check_size(options["points"], options["dtype"])
+    results = []
+    try:
+        for act in acts:
+            results.append(gradcheck(act, **options))
+    except KeyboardInterrupt:
+        return results, True
+    return results, False

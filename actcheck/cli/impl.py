@@ -14,7 +14,7 @@ import click
 
 from actcheck import defaults
 from actcheck.cli.core import ScopedOption
-from actcheck.cli.output import console, echo_json, exit_failed
+from actcheck.cli.output import console, echo_json, exit_failed, verdict
 
 SCOPE = "impl"
 
@@ -83,12 +83,14 @@ def run_impl(
     allow_inplace: bool,
     as_json: bool,
     x_range: tuple[float, float] | None = None,
+    timeout: float = defaults.IMPL_TIMEOUT,
 ) -> None:
     """Load, check and render the user's layer; exit 1 on any failure (bad input: exit 2)."""
     from actcheck import report
-    from actcheck.implcheck import check_impl
+    from actcheck.isolate import check_impl_isolated
 
-    result = check_impl(
+    # in a child process: the user's code can neither end actcheck nor write on its stdout
+    result = check_impl_isolated(
         impl,
         derivative,
         shape=shape or defaults.IMPL_SHAPE,
@@ -96,7 +98,9 @@ def run_impl(
         seed=seed,
         allow_inplace=allow_inplace,
         x_range=x_range,
+        timeout=timeout,
     )
+    verdict(result.passed)  # before printing: a closed stdout keeps the code
     if as_json:
         echo_json(report.impl_json(result))
     else:

@@ -9,7 +9,7 @@ import click
 from actcheck import defaults
 from actcheck.cli.core import BadInput, Command
 from actcheck.cli.options import activations_argument, output_option, range_option, selected
-from actcheck.cli.output import check_output, write_figure
+from actcheck.cli.output import check_output, open_show_backend, stdout_taken, write_figure
 
 if TYPE_CHECKING:
     from actcheck.activations import Activation
@@ -145,9 +145,10 @@ def plot_command(
       actcheck plot hardswish softsign elu --draw function,derivative,second
       actcheck plot rrelu --style dark -o rrelu.pdf
     """
-    from actcheck import plotting, report
+    from actcheck import plotdata, plotting, report
 
     check_output(output, "figure", figure=True)
+    taken = stdout_taken(False, output=output)  # then the "Wrote" line goes to stderr
     try:
         orders = plotting.parse_draw(
             [d for d in draw.split(",") if d.strip()] + (["second"] if second else [])
@@ -156,9 +157,13 @@ def plot_command(
         raise BadInput(str(err)) from None
     acts = apply_sweeps(selected(activations), sweeps)
     # the remaining options (numerical, formula, x_range, samples, layout, style) are PlotSpec's
+    plotdata.check_size(len(acts), spec["samples"], len(orders))  # type: ignore[arg-type]
+    if show and plotting.has_display():
+        open_show_backend()  # an unusable MPLBACKEND: said now, before the work
     fig = plotting.activation_figure(acts, plotting.PlotSpec(orders=orders, **spec))  # type: ignore[arg-type]
     write_figure(fig, output, "figure", dpi=dpi)
-    click.echo(report.wrote_figure(output, plotting.output_format(output), fig, dpi))
+    # beside a figure written to stdout, the line goes to stderr
+    click.echo(report.wrote_figure(output, plotting.output_format(output), fig, dpi), err=taken)
     if show:
         if plotting.has_display():
             plotting.show_figure(fig)

@@ -21,6 +21,9 @@ from actcheck.cli.output import (
     console,
     echo_json,
     exit_interrupted,
+    exit_with_verdict,
+    stdout_taken,
+    verdict,
     write_figure,
     write_output,
     write_text,
@@ -132,28 +135,53 @@ def train_xor_command(
       actcheck train-xor relu --seeds 20 --histories losses.npz --csv seeds.csv
       actcheck train-xor prelu rrelu --loss bce --optimizer adam --lr 0.05
     """
-    from actcheck import plotting, report, xor
+    from actcheck import report, xor
 
     acts = selected(activations)
     # the remaining options (hidden, bias, loss, optimizer, lr, epochs, init, dtype, threshold)
     # override the preset's config; None means "the preset's"
     config = xor.make_config(preset, **overrides)
     xor.check_seeds(seeds, first_seed)
+    xor.check_size(config, seeds, len(acts))
     check_output(output, "chart", figure=True)
     check_output(boundary, "decision-boundary figure", figure=True)
     check_output(histories_path, "histories file")
     check_output(csv_path, "CSV file")
+    taken = stdout_taken(
+        as_json, output=output, decision_boundary=boundary, histories=histories_path, csv=csv_path
+    )
 
-    messages = console(stderr=as_json)  # beside --json, stdout holds the JSON alone
+    messages = console(stderr=taken)  # stdout holds the JSON or the file named '-' alone
     bar = not quiet and console(stderr=True).is_terminal
     results = train_all(acts, config, seeds, first_seed, show_progress=bar)
     if not results:
         click.echo("Interrupted before the first epoch finished; nothing written.", err=True)
         exit_interrupted()
-    if results[-1].interrupted or len(results) < len(acts):
+    interrupted = results[-1].interrupted or len(results) < len(acts)
+
+    # files first, then the terminal: a closed stdout (| head, tee killed by Ctrl-C) loses nothing
+    written = write_all(results, output, boundary, histories_path, csv_path)
+    verdict(True, interrupted)
+    if interrupted:
         messages.print(report.xor_interrupted(results))
-    if not as_json:
+    if as_json:
+        echo_json(report.xor_json(results))
+    else:
         messages.print(report.xor_table(results))
+    if not quiet:
+        messages.print("wrote " + ", ".join(p if p != "-" else "stdout" for p in written))
+    exit_with_verdict(True, interrupted)
+
+
+def write_all(
+    results: list[Any],
+    output: str,
+    boundary: str | None,
+    histories_path: str | None,
+    csv_path: str | None,
+) -> list[str]:
+    """Write the chart and every file asked for; the paths written, in order."""
+    from actcheck import plotting, report, xor
 
     write_figure(plotting.xor_loss_figure(results), output, "chart", dpi=defaults.CHART_DPI)
     written = [output]
@@ -170,12 +198,7 @@ def train_xor_command(
     if csv_path is not None:
         write_text(csv_path, "CSV file", report.xor_csv(results))
         written.append(csv_path)
-    if as_json:
-        echo_json(report.xor_json(results))
-    if not quiet:
-        messages.print("wrote " + ", ".join(written))
-    if results[-1].interrupted or len(results) < len(acts):
-        exit_interrupted()
+    return written
 
 
 def train_all(
