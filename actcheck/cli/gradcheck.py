@@ -7,8 +7,10 @@ other mode, so nothing typed is silently ignored.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -156,11 +158,13 @@ def run_catalog(
         raise BadInput("--param checks first derivatives; drop --order 2")
     check_output(plot_path, "plot", figure=True)
     which: bool | list[str] = list(params) if params else not no_params
+    acts = selected(activations)
     start = time.perf_counter()
-    results = [
-        gradcheck(act, order=order, params=which, **options)  # type: ignore[arg-type]
-        for act in selected(activations)
-    ]
+    with _progress(acts, options["points"]) as tick:  # type: ignore[arg-type]
+        results = [
+            gradcheck(act, order=order, params=which, progress=tick(act), **options)  # type: ignore[arg-type]
+            for act in acts
+        ]
     seconds = time.perf_counter() - start
     if plot_path is not None:
         from actcheck.plotting import gradcheck_figure
@@ -178,3 +182,36 @@ def run_catalog(
             out.print(f"plot written to {plot_path}")
     if not all(r.passed for r in results):
         exit_failed()
+
+
+# a bar only where a run takes a second or more (about this many points per activation)
+PROGRESS_POINTS = 4_000_000
+
+
+@contextlib.contextmanager
+def _progress(acts: list[Activation], points: int) -> Iterator[Callable[[Activation], Any]]:
+    """A transient bar on stderr over every activation's points, on a terminal and for long
+    runs only; yields ``tick(act)``, the progress callback for ``act``'s check (or None)."""
+    if points < PROGRESS_POINTS or not console(stderr=True).is_terminal:
+        yield lambda act: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(), transient=True, console=console(stderr=True),
+    ) as bar:  # fmt: skip
+        task = bar.add_task("gradcheck", total=len(acts) * points)
+        base = 0
+
+        def tick(act: Activation) -> Callable[[int, int], None]:
+            nonlocal base
+            start, base = base, base + points
+            bar.update(task, description=f"gradcheck {act.spec}")
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, completed=start + done)
+
+            return update
+
+        yield tick
