@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections import deque
@@ -45,6 +46,7 @@ DEFAULT_SEED = defaults.SEED
 GRID_POINTS = 401
 BLOCK_POINTS = 1 << 17  # random points per block: checked in parallel, then merged or reduced
 STREAM_POINTS = 1 << 22  # above this many points a check keeps statistics and its worst points
+FOLD_BLOCKS = 64  # streamed: blocks' kept points and statistics are merged every this many
 DISTRIBUTIONS = defaults.DISTRIBUTIONS
 DTYPES = defaults.DTYPES
 # probes around each kink: multiples of the difference step, and the first few floats either
@@ -401,9 +403,10 @@ def gradcheck(
     names = _param_names(act, params) if order == 1 else []
     stream = total > STREAM_POINTS
     per_block = _block_checker(act, order, names, tol, dtype, stream)
-    parts = _run_blocks(per_block, blocks, total, threads, progress)
-    keep = KEEP_WORST if stream else None
-    checks = [merge_results([p[i] for p in parts], keep) for i in range(len(parts[0]))]
+    # room for the fixed probes (grid, kinks, special values) on top of the random ones
+    joined = _Joined(0 if stream else total + 8 * GRID_POINTS)
+    _run_blocks(per_block, blocks, total, threads, progress, joined.add)
+    checks = joined.results(KEEP_WORST if stream else None)
     lo, hi = (float(v) for v in x_range)
     return GradcheckResult(act, dtype, order, seed, checks, (lo, hi), time.perf_counter() - start)
 
@@ -428,42 +431,105 @@ def _block_checker(
     return check
 
 
+_PER_POINT = ("x", "analytic", "numerical", "bound", "method", "verdict")
+
+
+class _Joined:
+    """The checks of consecutive blocks, joined as they arrive.
+
+    Per-point arrays are copied at once into one array per field, allocated up front for
+    ``capacity`` points (a block's own arrays are then freed and their memory reused, so
+    every page of the result is touched once); with ``capacity`` 0 (streamed blocks, already
+    reduced) the blocks are kept and merged at the end.
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.size = 0
+        self.parts: list[list[ElementwiseResult]] = []
+        self.arrays: list[dict[str, Array]] = []
+        self.medians: list[list[float]] = []  # streamed: each block's median bound per check
+
+    def add(self, checks: list[ElementwiseResult]) -> None:
+        if not self.capacity:
+            self.medians.append([c.median_bound for c in checks])
+            self.parts.append(checks)
+            if len(self.parts) >= FOLD_BLOCKS:  # fold them: memory stays flat at any size
+                self.parts = [self._merged(KEEP_WORST)]
+            return
+        m = checks[0].x.size
+        if not self.arrays:
+            self.arrays = [{k: np.empty(self.capacity, getattr(c, k).dtype) for k in _PER_POINT}
+                           for c in checks]  # fmt: skip
+        if self.size + m > self.capacity:  # more fixed probes than room was made for
+            self.capacity = 2 * (self.size + m)
+            self.arrays = [{k: _grown(a, self.capacity) for k, a in d.items()} for d in self.arrays]
+        for c, d in zip(checks, self.arrays, strict=True):
+            for k in _PER_POINT:
+                d[k][self.size : self.size + m] = getattr(c, k)
+        self.size += m
+        # what is left of each block: its kink reports and settings
+        self.parts.append([dataclasses.replace(c, **{k: getattr(c, k)[:0] for k in _PER_POINT})
+                           for c in checks])  # fmt: skip
+
+    def _merged(self, keep: int | None) -> list[ElementwiseResult]:
+        return [merge_results(list(column), keep) for column in zip(*self.parts, strict=True)]
+
+    def results(self, keep: int | None) -> list[ElementwiseResult]:
+        checks = self._merged(keep)
+        if self.arrays:
+            n = self.size
+            return [dataclasses.replace(c, **{k: a[:n] for k, a in d.items()})
+                    for c, d in zip(checks, self.arrays, strict=True)]  # fmt: skip
+        if not self.medians:
+            return checks
+        # the median of all the blocks' medians, not of the folded groups' ones
+        medians = np.median(np.array(self.medians), axis=0)
+        return [dataclasses.replace(c, stats=dataclasses.replace(c.stats, median_bound=float(m)))
+                for c, m in zip(checks, medians, strict=True)]  # fmt: skip
+
+
+def _grown(a: Array, size: int) -> Array:
+    out = np.empty(size, a.dtype)
+    out[: a.size] = a
+    return out
+
+
 def _run_blocks(
     check: Callable[[Array], list[ElementwiseResult]],
     blocks: Iterator[Array],
     total: int,
     threads: int | None,
     progress: Callable[[int, int], object] | None,
-) -> list[list[ElementwiseResult]]:
-    """``check`` on every block, on a pool of threads (numpy's ufuncs release the GIL), in
-    order; a few blocks in flight at a time, so memory does not grow with the number of points.
-    """
+    collect: Callable[[list[ElementwiseResult]], None],
+) -> None:
+    """``collect(check(block))`` for every block in order, ``check`` on a pool of threads
+    (numpy's ufuncs release the GIL); a few blocks in flight at a time, so memory does not
+    grow with the number of points."""
     workers = threads or _cores()
-    out: list[list[ElementwiseResult]] = []
     done = 0
 
-    def collect(result: list[ElementwiseResult], n: int) -> None:
+    def finish(result: list[ElementwiseResult], n: int) -> None:
         nonlocal done
-        out.append(result)
+        collect(result)
         done = min(total, done + n)
         if progress is not None:
             progress(done, total)
 
     if workers <= 1 or total <= BLOCK_POINTS:
         for xb in blocks:
-            collect(check(xb), xb.size)
-        return out
+            finish(check(xb), xb.size)
+        return
     with ThreadPoolExecutor(workers) as pool:
         pending: deque[tuple[Future, int]] = deque()
         for xb in blocks:
             pending.append((pool.submit(check, xb), xb.size))
             if len(pending) >= 2 * workers:
                 future, n = pending.popleft()
-                collect(future.result(), n)
+                finish(future.result(), n)
         while pending:
             future, n = pending.popleft()
-            collect(future.result(), n)
-    return out
+            finish(future.result(), n)
 
 
 def _cores() -> int:

@@ -318,6 +318,7 @@ def test_a_streamed_check_keeps_the_statistics_and_the_worst_points(monkeypatch,
     whole = gradcheck(act, x=x)
     monkeypatch.setattr(catalogcheck, "BLOCK_POINTS", 600)
     monkeypatch.setattr(catalogcheck, "STREAM_POINTS", 1000)
+    monkeypatch.setattr(catalogcheck, "FOLD_BLOCKS", 3)  # kept points merged on the way
     seen = []
     streamed = gradcheck(act, x=x, threads=2, progress=lambda *a: seen.append(a))
     assert seen[-1] == (x.size, x.size) and seen == sorted(seen)
