@@ -156,12 +156,14 @@ def targets(names: list[str], n: int, repeat: int) -> None:
     """Issue 12's targets: each tool with its own defaults, side by side, ratios and verdicts."""
     import torch
 
-    from actcheck.catalogcheck import _cores
+    from actcheck import catalogcheck
 
+    # (main before issue 12 had no thread pool: one thread)
+    threads = catalogcheck._cores() if hasattr(catalogcheck, "_cores") else 1
     rng = np.random.default_rng(0)
     xt = torch.from_numpy(rng.uniform(-6.0, 6.0, n)).requires_grad_()
     print(
-        f"targets: {n:,} points; actcheck {_cores()} threads (its default: the cores it may "
+        f"targets: {n:,} points; actcheck {threads} threads (its default: the cores it may "
         f"use), torch {torch.get_num_threads()} threads (its default); best of {repeat}, "
         "interleaved"
     )
