@@ -41,7 +41,7 @@ catalog_option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
 @impl.impl_options
 @catalog_option(
     "--points",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=defaults.MAX_POINTS),
     default=defaults.POINTS,
     show_default=True,
     help="Random probe points per activation (a grid, the kinks and special values come on top).",
