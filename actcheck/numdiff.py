@@ -804,7 +804,7 @@ class _ShiftDirection:
         d = float(t * float(np.max(base)))
         if d not in self._cache:
             with np.errstate(all="ignore"):
-                self._cache[d] = np.asarray(self.shifted(d)).astype(np.float64).ravel()
+                self._cache[d] = np.asarray(self.shifted(d)).astype(np.float64, copy=False).ravel()
         v = self._cache[d]
         return v if idx is None else v[idx]
 
@@ -1433,7 +1433,7 @@ def check_direction(
     xe, dt = _as_points(x, dtype)
     tol = merged(dt, tolerances, step=step, safety=safety)
     eps = _eps(dt)
-    x64 = xe.astype(np.float64)
+    x64 = xe.astype(np.float64, copy=False)
     n = x64.size
     lever = max(abs(scale), tol.step_floor)
     hs = float(_pow2_below(np.array(tol.step * lever)))
