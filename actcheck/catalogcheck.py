@@ -522,14 +522,18 @@ def _run_blocks(
         return
     with ThreadPoolExecutor(workers) as pool:
         pending: deque[tuple[Future, int]] = deque()
-        for xb in blocks:
-            pending.append((pool.submit(check, xb), xb.size))
-            if len(pending) >= 2 * workers:
+        try:
+            for xb in blocks:
+                pending.append((pool.submit(check, xb), xb.size))
+                if len(pending) >= 2 * workers:
+                    future, n = pending.popleft()
+                    finish(future.result(), n)
+            while pending:
                 future, n = pending.popleft()
                 finish(future.result(), n)
-        while pending:
-            future, n = pending.popleft()
-            finish(future.result(), n)
+        except BaseException:  # Ctrl-C or an exception in f: start no more blocks
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _cores() -> int:
