@@ -202,8 +202,8 @@ def probe_blocks(
     equal-probability strata, the number of points in each is multinomial, and each
     stratum's points are its uniform order statistics, drawn as normalised cumulative sums
     of exponentials (the sample's distribution is exactly that of ``points`` independent
-    draws). The fixed probes are merged into their stratum;
-    duplicates (float32 rounding) are dropped, -0.0 and +0.0 both kept.
+    draws). The fixed probes are merged into their stratum; duplicates (float32
+    rounding) are dropped, -0.0 and +0.0 both kept.
     """
     _validate(points, x_range, distribution, dtype)
     dt = np.dtype(dtype)
