@@ -25,7 +25,14 @@ from typing import Any
 import numpy as np
 
 from actcheck import defaults
-from actcheck.activations import Activation, ActivationError, Kink, parse_spec
+from actcheck.activations import (
+    HEADROOM,
+    PROBE_EXTENT,
+    Activation,
+    ActivationError,
+    Kink,
+    parse_spec,
+)
 from actcheck.errors import GradcheckError, InputError
 from actcheck.numdiff import (
     KEEP_WORST,
@@ -56,7 +63,8 @@ KINK_NEIGHBOUR_FLOATS = 3
 SATURATION = (8.0, 10.0, 15.0, 19.5, 20.0, 20.5, 25.0, 30.0, 40.0, 60.0, 100.0, 300.0, 700.0)
 LARGE_EXPONENTS = range(3, 31)  # 1e3 .. 1e30
 TINY_EXPONENTS = range(3, 31)  # 1e-3 .. 1e-30
-PARAM_STEP_HALVINGS = 40
+# enough to fit a parameter stencil between clamps 1e-300 apart (2^-1074 is the end)
+PARAM_STEP_HALVINGS = 1100
 EXTRA_TINY = {"float64": (1e-100, 1e-300, 1e-310, 5e-324), "float32": (1e-38, 1e-40, 1e-45)}
 
 
@@ -289,6 +297,12 @@ def _validate(points: Any, x_range: Any, distribution: str, dtype: str) -> None:
         raise InputError(f"range must be two numbers MIN MAX, got {x_range!r}") from None
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise InputError(f"range must be finite, got {_g(lo)} {_g(hi)}")
+    if dtype in DTYPES and max(abs(lo), abs(hi)) > float(np.finfo(dtype).max) / HEADROOM:
+        big = float(np.finfo(dtype).max) / HEADROOM
+        raise InputError(
+            f"range must lie within +-{big:.2g} in {dtype} (1/16 of its largest value), "
+            f"got {_g(lo)} {_g(hi)}"
+        )
     if not lo < hi:
         raise InputError(f"range must have MIN < MAX, got {_g(lo)} {_g(hi)}")
     if distribution not in DISTRIBUTIONS:
@@ -382,6 +396,9 @@ def gradcheck(
     if dtype not in DTYPES:
         raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     tol = merged(dtype, tolerances, step=step, safety=safety)
+    _validate(1, x_range, distribution, dtype)
+    extent = max(PROBE_EXTENT, *(abs(float(v)) for v in x_range))
+    act.check_dtype(dtype, extent)
     kink_x = sorted({float(k.x) for k in _raw_kinks(act)})
     if x is None:
         total = points

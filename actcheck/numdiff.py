@@ -1341,7 +1341,8 @@ def _report(j, a, left, right, bl, br, xs, order, declared, want, sides_ok) -> K
 def _declared_convention(a: float, want: tuple[float, float]) -> str:
     """Name the convention from the declared one-sided values, compared in a's own precision."""
     left, right = want
-    d32 = float(np.float32(a)) == a
+    with np.errstate(over="ignore"):  # past float32's range a is not a float32 value: inf != a
+        d32 = float(np.float32(a)) == a
     dt = np.dtype(np.float32 if d32 else np.float64)
     bound = TOLERANCES[dt.name].analytic_ulps * _eps(dt) * max(abs(left), abs(right), 1e-300)
     is_left, is_right = abs(a - left) <= bound, abs(a - right) <= bound

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import actcheck
 from actcheck import catalogcheck, report
-from actcheck.activations import Activation, get, names
+from actcheck.activations import Activation, ActivationError, get, names
 from actcheck.catalogcheck import assert_gradients, differentiable_params, gradcheck, probe_points
 from actcheck.errors import GradcheckError, InputError
 from actcheck.jsonout import dumps
@@ -261,6 +261,13 @@ def test_property_parameters_never_false_alarm(slope, alpha, beta, threshold, lo
         get("hardtanh", min_val=lo, max_val=lo + width),
     ]
     for act in specs:
+        try:
+            act.check_dtype(dtype)
+        except ActivationError:
+            # refused only where a parameter is not representable: it rounds to 0 in the dtype
+            values = [v for v in act.params.values() if not isinstance(v, str)]
+            assert any(v != 0 and np.dtype(dtype).type(v) == 0 for v in values), act.spec
+            continue
         r = gradcheck(act, dtype=dtype, points=200)
         assert r.passed, r.summary()
 

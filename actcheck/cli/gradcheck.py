@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from actcheck import defaults
 from actcheck.cli import impl
@@ -47,7 +48,9 @@ catalog_option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
     help="Random probe points per activation (a grid, the kinks and special values come on top).",
 )
 @range_option(
-    defaults.RANGE, "Interval of the random sample and the grid.", cls=ScopedOption, scope=SCOPE
+    defaults.RANGE,
+    "Interval of the random sample and the grid (with --impl: where x is probed, instead of "
+    "the default grid and tails).",
 )
 @catalog_option(
     "--distribution",
@@ -132,6 +135,8 @@ def gradcheck_command(ctx: click.Context, **_: object) -> None:
         raise BadInput("give ACTIVATION names or --impl, not both")
     options = only_in_scope(ctx, impl.SCOPE, _WHY)
     del options["activations"]
+    if ctx.get_parameter_source("x_range") == ParameterSource.DEFAULT:
+        options["x_range"] = None  # the catalog's default range is not the impl's
     impl.run_impl(**options)
 
 

@@ -82,6 +82,7 @@ def run_impl(
     seed: int,
     allow_inplace: bool,
     as_json: bool,
+    x_range: tuple[float, float] | None = None,
 ) -> None:
     """Load, check and render the user's layer; exit 1 on any failure (bad input: exit 2)."""
     from actcheck import report
@@ -94,6 +95,7 @@ def run_impl(
         dtype=dtype,
         seed=seed,
         allow_inplace=allow_inplace,
+        x_range=x_range,
     )
     if as_json:
         echo_json(report.impl_json(result))

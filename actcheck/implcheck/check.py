@@ -32,7 +32,7 @@ from actcheck.implcheck.subject import (
     probe_points,
     random_dout,
 )
-from actcheck.userimpl import Layer, UserCodeError, adapt, load, load_layer
+from actcheck.userimpl import Layer, UserCodeError, adapt, load, load_layer, take_printed
 
 Array = np.ndarray
 
@@ -46,6 +46,7 @@ def derivative(s: Subject, rng: np.random.Generator) -> list[Check]:
 CHECKS: tuple[Callable[[Subject, np.random.Generator], list[Check]], ...] = (
     derivative,
     derivatives.parameters,
+    derivatives.tails,
 )
 
 
@@ -57,13 +58,16 @@ def check_impl(
     dtype: str = DTYPE,
     seed: int = IMPL_SEED,
     allow_inplace: bool = False,
+    x_range: tuple[float, float] | None = None,
 ) -> ImplResult:
     """Check a user's layer: backward against forward, parameter gradients, detectors.
 
     ``target``: ``"FILE.py:NAME"`` / ``"package.module:NAME"`` (imported: this
     runs the file), or the object itself (class, instance, function, torch
     Module / autograd.Function). ``derivative``: f' for a plain function f, as a
-    spec or a function. Raises InputError when the target cannot be used.
+    spec or a function. ``x_range``: probe x only in [lo, hi] (default: a grid
+    over [-10, 10] plus, for elementwise layers, the tails out to ±1000).
+    Raises InputError when the target cannot be used.
     """
     try:
         dt = np.dtype(dtype)
@@ -74,13 +78,15 @@ def check_impl(
     shape = tuple(int(s) for s in shape)
     if not shape or any(s <= 0 for s in shape):
         raise InputError(f"shape must be positive sizes, got {shape}")
+    take_printed()  # what earlier runs printed is theirs
     layer = _layer(target, derivative)
     if hasattr(layer, "to_dtype"):
         layer.to_dtype(dt)
     rows: list[Check] = []
     s: Subject | None = None
     try:
-        for item in _rows(layer, shape, dt, np.random.default_rng(seed), allow_inplace):
+        rng = np.random.default_rng(seed)
+        for item in _rows(layer, shape, dt, rng, allow_inplace, _valid_range(x_range)):
             if isinstance(item, Subject):
                 s = item
                 continue
@@ -99,6 +105,7 @@ def check_impl(
         method=_method(rows),
         params=tuple(p.name for p in s.params) if s else (),
         checks=tuple(_locate(c, layer) for c in rows),
+        printed=take_printed(),
     )
 
 
@@ -129,9 +136,10 @@ def _rows(
     dt: np.dtype,
     rng: np.random.Generator,
     allow_inplace: bool,
+    x_range: tuple[float, float] | None = None,
 ) -> Iterator[Check | Subject]:
     """Every row in order, and the Subject once it is known; the caller stops at a fatal row."""
-    x = probe_points(math.prod(shape), dt, rng, 0).reshape(shape)
+    x = probe_points(math.prod(shape), dt, rng, 0, x_range).reshape(shape)
     xc = x.copy()
     y = layer.forward_raw(xc)
     yield from detectors.inplace(layer, "x", x, x, xc, rng, allow_inplace)
@@ -149,13 +157,23 @@ def _rows(
     num_dtype = numeric_dtype(layer, x, y, dt)
     elementwise = is_elementwise(layer, x, y, dt, rng)
     yield detectors.elementwise_row(x, y, elementwise)
+    yield from detectors.backward_updates(layer, x, dout)
     params = find_params(layer, x, dout, rng)
     linear_rows, linear_bug = detectors.linearity(layer, x, y, dt, rng)
     yield from linear_rows
-    s = Subject(layer, dt, x, y, dout, num_dtype, elementwise, params, linear_bug)
+    s = Subject(layer, dt, x, y, dout, num_dtype, elementwise, params, linear_bug, x_range)
     yield s
     for check in CHECKS:
         yield from check(s, rng)
+
+
+def _valid_range(x_range: tuple[float, float] | None) -> tuple[float, float] | None:
+    if x_range is None:
+        return None
+    lo, hi = (float(v) for v in x_range)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise InputError(f"x_range must be finite numbers lo < hi, got {x_range}")
+    return lo, hi
 
 
 def _method(rows: list[Check]) -> str:

@@ -57,6 +57,7 @@ class ImplResult:
     method: str = ""  # how the derivative was compared (per point, full Jacobian, projections)
     params: tuple[str, ...] = ()
     checks: tuple[Check, ...] = ()
+    printed: str = ""  # what the user's code printed during the check (kept out of stdout)
 
     @property
     def passed(self) -> bool:
@@ -89,5 +90,6 @@ class ImplResult:
             "method": self.method,
             "params": list(self.params),
             "checks": [c.to_dict() for c in self.checks],
+            "printed": self.printed,
             "passed": self.passed,
         }
