@@ -13,8 +13,12 @@ True
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +34,15 @@ from actcheck.activations import (
     parse_spec,
 )
 from actcheck.errors import GradcheckError, InputError
-from actcheck.numdiff import ElementwiseResult, KinkReport, check_direction, check_elementwise
+from actcheck.numdiff import (
+    KEEP_WORST,
+    ElementwiseResult,
+    KinkReport,
+    check_direction,
+    check_elementwise,
+    merge_results,
+    reduce_result,
+)
 from actcheck.tolerances import Overrides, Tolerances, merged
 
 Array = np.ndarray
@@ -39,6 +51,9 @@ DEFAULT_POINTS = defaults.POINTS
 DEFAULT_RANGE = defaults.RANGE
 DEFAULT_SEED = defaults.SEED
 GRID_POINTS = 401
+BLOCK_POINTS = 1 << 17  # random points per block: checked in parallel, then merged or reduced
+STREAM_POINTS = 1 << 22  # above this many points a check keeps statistics and its worst points
+FOLD_BLOCKS = 64  # streamed: blocks' kept points and statistics are merged every this many
 DISTRIBUTIONS = defaults.DISTRIBUTIONS
 DTYPES = defaults.DTYPES
 # probes around each kink: multiples of the difference step, and the first few floats either
@@ -59,8 +74,9 @@ BYTES_PER_POINT_ITEM = 50
 
 
 def memory_estimate(points: int, dtype: str = "float64") -> int:
-    """Bytes a gradcheck of ``points`` random points holds at its peak."""
-    return int(points) * BYTES_PER_POINT_ITEM * np.dtype(dtype).itemsize
+    """Bytes a gradcheck of ``points`` random points holds at its peak: per point up to
+    ``STREAM_POINTS``; beyond that the check streams blocks and its memory stays flat."""
+    return min(int(points), STREAM_POINTS) * BYTES_PER_POINT_ITEM * np.dtype(dtype).itemsize
 
 
 def check_size(points: int, dtype: str = "float64") -> None:
@@ -189,18 +205,89 @@ def probe_points(
     dtype: str = "float64",
 ) -> Array:
     """Sorted probe points in ``dtype``: a seeded random sample, a grid, every kink exactly
-    and a few steps and ulps either side, saturation regions, large, tiny, subnormal and ±0.
+    and a few steps and ulps either side, saturation regions, large, tiny, subnormal and ±0
+    (``probe_blocks`` in one array).
+    """
+    blocks = probe_blocks(
+        kinks, points=points, x_range=x_range, distribution=distribution, seed=seed, dtype=dtype
+    )
+    return np.concatenate(list(blocks))
+
+
+def probe_blocks(
+    kinks: Sequence[float] = (),
+    *,
+    points: int = DEFAULT_POINTS,
+    x_range: tuple[float, float] = DEFAULT_RANGE,
+    distribution: str = "uniform",
+    seed: int = DEFAULT_SEED,
+    dtype: str = "float64",
+    block: int | None = None,
+) -> Iterator[Array]:
+    """``probe_points`` as consecutive sorted blocks of about ``block`` random points each
+    (default ``BLOCK_POINTS``), generated one at a time: memory does not grow with ``points``.
+
+    The random sample comes in sorted order without any sort: the range is cut into
+    equal-probability strata, the number of points in each is multinomial, and each
+    stratum's points are its uniform order statistics, drawn as normalised cumulative sums
+    of exponentials (the sample's distribution is exactly that of ``points`` independent
+    draws). The fixed probes are merged into their stratum; duplicates (float32
+    rounding) are dropped, -0.0 and +0.0 both kept.
     """
     _validate(points, x_range, distribution, dtype)
     check_size(points, dtype)
     dt = np.dtype(dtype)
     lo, hi = (float(v) for v in x_range)
+    fixed = _fixed_probes(kinks, (lo, hi), dt)
     rng = np.random.default_rng(seed)
-    if distribution == "uniform":
-        sample = rng.uniform(lo, hi, points)
-    else:
-        sample = rng.normal(0.5 * (lo + hi), 0.25 * (hi - lo), points)
-    parts = [sample, np.linspace(lo, hi, GRID_POINTS)]
+    strata = max(1, -(-points // (block or BLOCK_POINTS)))
+    counts = rng.multinomial(points, np.full(strata, 1.0 / strata))
+
+    def to_x(u: Array) -> Array:
+        if distribution == "uniform":
+            return lo + (hi - lo) * u
+        from scipy.special import ndtri
+
+        # the old sampler's N(centre, (width/4)²), by inverting the CDF at sorted uniforms
+        return 0.5 * (lo + hi) + 0.25 * (hi - lo) * ndtri(np.maximum(u, 1e-300))
+
+    edges = to_x(np.arange(1, strata) / strata)
+    cuts = np.concatenate(([0], np.searchsorted(fixed, edges), [fixed.size]))
+    last: Array = np.empty(0, dt)
+    for j in range(strata):
+        # sorted uniforms on the stratum without sorting: normalised sums of exponentials
+        spacing = np.cumsum(rng.standard_exponential(counts[j] + 1))
+        u = spacing[:-1]
+        u *= 1.0 / (strata * spacing[-1])
+        u += j / strata
+        x = to_x(u).astype(dt, copy=False)
+        extra = fixed[cuts[j] : cuts[j + 1]]
+        if extra.size:
+            x = np.insert(x, np.searchsorted(x, extra), extra)
+        x = _drop_repeats(x, last)
+        if x.size:
+            last = x[-1:]
+            yield x
+
+
+def _drop_repeats(x: Array, before: Array) -> Array:
+    """Sorted ``x`` without repeated values, nor the value ``before`` holds (the previous
+    block's last); -0.0 and +0.0 count as different."""
+    if not x.size:
+        return x
+    same = np.empty(x.size, bool)
+    same[0] = before.size > 0 and x[0] == before[0] and np.signbit(x[0]) == np.signbit(before[0])
+    np.equal(x[1:], x[:-1], out=same[1:])
+    if not same.any():
+        return x
+    same[1:] &= np.signbit(x[1:]) == np.signbit(x[:-1])
+    return x[~same]
+
+
+def _fixed_probes(kinks: Sequence[float], x_range: tuple[float, float], dt: np.dtype) -> Array:
+    """The probes every run has: grid, kinks and their neighbours, special values; sorted."""
+    lo, hi = x_range
+    parts = [np.linspace(lo, hi, GRID_POINTS)]
     eps = float(np.finfo(dt).eps)
     for k in kinks:
         kd = dt.type(k)
@@ -214,12 +301,13 @@ def probe_points(
             ulps += [up, down]
         parts.append(np.array(ulps, dtype=dt).astype(np.float64))
     special = [*SATURATION, *(10.0**e for e in LARGE_EXPONENTS)]
-    special += [10.0**-e for e in TINY_EXPONENTS] + list(EXTRA_TINY[dtype])
+    special += [10.0**-e for e in TINY_EXPONENTS] + list(EXTRA_TINY[dt.name])
     parts.append(np.array(special))
     parts.append(-np.array(special))
     x = np.unique(np.concatenate(parts).astype(dt))
     # np.unique merges -0.0 into 0.0; both signs of zero are worth a probe
-    return np.concatenate(([dt.type(-0.0)], x)) if (x == 0).any() else x
+    zero = np.flatnonzero(x == 0)
+    return np.insert(x, zero[0], dt.type(-0.0)) if zero.size else x
 
 
 def _validate(points: Any, x_range: Any, distribution: str, dtype: str) -> None:
@@ -290,6 +378,8 @@ def gradcheck(
     safety: float | None = None,
     x: Any = None,
     tolerances: Overrides = None,
+    threads: int | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> GradcheckResult:
     """Check an activation's analytic derivatives against numerical ones at every probe point.
 
@@ -307,6 +397,13 @@ def gradcheck(
         x: explicit probe points instead of the generated ones.
         tolerances: error-model overrides merged over the dtype's row of
             ``actcheck.tolerances`` (``{"safety": 8}``), JAX ``check_grads`` style.
+        threads: threads checking blocks of ``BLOCK_POINTS`` points in parallel (default:
+            the cores this process may use); verdicts do not depend on it.
+        progress: called as ``progress(done, total)`` (random points) after each block.
+
+    Above ``STREAM_POINTS`` points the check streams: blocks are generated, checked and
+    dropped one after another, and each check keeps its statistics (``Stats``) and its
+    ``KEEP_WORST`` worst points instead of per-point arrays of every point.
 
     Returns:
         GradcheckResult (``passed``, ``checks``, ``summary()``, ``to_dict()``).
@@ -326,7 +423,8 @@ def gradcheck(
     act.check_dtype(dtype, extent)
     kink_x = sorted({float(k.x) for k in _raw_kinks(act)})
     if x is None:
-        xs = probe_points(
+        total = points
+        blocks: Iterator[Array] = probe_blocks(
             kink_x,
             points=points,
             x_range=x_range,
@@ -339,21 +437,149 @@ def gradcheck(
         xs = np.asarray(x, dtype=dtype).ravel()
         if xs.size == 0:
             raise InputError("no probe points given")
+        total = xs.size
+        blocks = (xs[i : i + BLOCK_POINTS] for i in range(0, xs.size, BLOCK_POINTS))
     names = _param_names(act, params) if order == 1 else []
-    f, df = (act.forward, act.derivative) if order == 1 else (act.derivative, act.second_derivative)
-    common = {"dtype": dtype, "name": act.name, "tolerances": tol}
-    checks = [
-        check_elementwise(
-            f, df, xs, kinks=_engine_kinks(act, order), order=order, complex_step=False, **common
-        )
-    ]
-    if names:
-        with np.errstate(all="ignore"):  # judged below, not warned about
-            analytic = act.param_derivatives(xs)
-        for name in names:
-            checks.append(_param_check(act, name, xs, analytic[name], tol, common))
+    stream = total > STREAM_POINTS
+    per_block = _block_checker(act, order, names, tol, dtype, stream)
+    # room for the fixed probes (grid, kinks, special values) on top of the random ones
+    joined = _Joined(0 if stream else total + 8 * GRID_POINTS)
+    _run_blocks(per_block, blocks, total, threads, progress, joined.add)
+    checks = joined.results(KEEP_WORST if stream else None)
     lo, hi = (float(v) for v in x_range)
     return GradcheckResult(act, dtype, order, seed, checks, (lo, hi), time.perf_counter() - start)
+
+
+def _block_checker(
+    act: Activation, order: int, names: list[str], tol: Tolerances, dtype: str, stream: bool
+) -> Callable[[Array], list[ElementwiseResult]]:
+    """The checks of one block of points: d/dx (or d²/dx²), then each parameter."""
+    f, df = (act.forward, act.derivative) if order == 1 else (act.derivative, act.second_derivative)
+    common = {"dtype": dtype, "name": act.name, "tolerances": tol}
+    kinks = _engine_kinks(act, order)
+
+    def check(xs: Array) -> list[ElementwiseResult]:
+        out = [check_elementwise(f, df, xs, kinks=kinks, order=order, complex_step=False, **common)]
+        if names:
+            with np.errstate(all="ignore"):  # judged below, not warned about
+                analytic = act.param_derivatives(xs)
+            for name in names:
+                out.append(_param_check(act, name, xs, analytic[name], tol, common))
+        return [reduce_result(r) for r in out] if stream else out
+
+    return check
+
+
+_PER_POINT = ("x", "analytic", "numerical", "bound", "method", "verdict")
+
+
+class _Joined:
+    """The checks of consecutive blocks, joined as they arrive.
+
+    Per-point arrays are copied at once into one array per field, allocated up front for
+    ``capacity`` points (a block's own arrays are then freed and their memory reused, so
+    every page of the result is touched once); with ``capacity`` 0 (streamed blocks, already
+    reduced) the blocks are kept and merged at the end.
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.size = 0
+        self.parts: list[list[ElementwiseResult]] = []
+        self.arrays: list[dict[str, Array]] = []
+        self.medians: list[list[float]] = []  # streamed: each block's median bound per check
+
+    def add(self, checks: list[ElementwiseResult]) -> None:
+        if not self.capacity:
+            self.medians.append([c.median_bound for c in checks])
+            self.parts.append(checks)
+            if len(self.parts) >= FOLD_BLOCKS:  # fold them: memory stays flat at any size
+                self.parts = [self._merged(KEEP_WORST)]
+            return
+        m = checks[0].x.size
+        if not self.arrays:
+            self.arrays = [{k: np.empty(self.capacity, getattr(c, k).dtype) for k in _PER_POINT}
+                           for c in checks]  # fmt: skip
+        if self.size + m > self.capacity:  # more fixed probes than room was made for
+            self.capacity = 2 * (self.size + m)
+            self.arrays = [{k: _grown(a, self.capacity) for k, a in d.items()} for d in self.arrays]
+        for c, d in zip(checks, self.arrays, strict=True):
+            for k in _PER_POINT:
+                d[k][self.size : self.size + m] = getattr(c, k)
+        self.size += m
+        # what is left of each block: its kink reports and settings
+        self.parts.append([dataclasses.replace(c, **{k: getattr(c, k)[:0] for k in _PER_POINT})
+                           for c in checks])  # fmt: skip
+
+    def _merged(self, keep: int | None) -> list[ElementwiseResult]:
+        return [merge_results(list(column), keep) for column in zip(*self.parts, strict=True)]
+
+    def results(self, keep: int | None) -> list[ElementwiseResult]:
+        checks = self._merged(keep)
+        if self.arrays:
+            n = self.size
+            return [dataclasses.replace(c, **{k: a[:n] for k, a in d.items()})
+                    for c, d in zip(checks, self.arrays, strict=True)]  # fmt: skip
+        if not self.medians:
+            return checks
+        # the median of all the blocks' medians, not of the folded groups' ones
+        medians = np.median(np.array(self.medians), axis=0)
+        return [dataclasses.replace(c, stats=dataclasses.replace(c.stats, median_bound=float(m)))
+                for c, m in zip(checks, medians, strict=True)]  # fmt: skip
+
+
+def _grown(a: Array, size: int) -> Array:
+    out = np.empty(size, a.dtype)
+    out[: a.size] = a
+    return out
+
+
+def _run_blocks(
+    check: Callable[[Array], list[ElementwiseResult]],
+    blocks: Iterator[Array],
+    total: int,
+    threads: int | None,
+    progress: Callable[[int, int], object] | None,
+    collect: Callable[[list[ElementwiseResult]], None],
+) -> None:
+    """``collect(check(block))`` for every block in order, ``check`` on a pool of threads
+    (numpy's ufuncs release the GIL); a few blocks in flight at a time, so memory does not
+    grow with the number of points."""
+    workers = threads or _cores()
+    done = 0
+
+    def finish(result: list[ElementwiseResult], n: int) -> None:
+        nonlocal done
+        collect(result)
+        done = min(total, done + n)
+        if progress is not None:
+            progress(done, total)
+
+    if workers <= 1 or total <= BLOCK_POINTS:
+        for xb in blocks:
+            finish(check(xb), xb.size)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[tuple[Future, int]] = deque()
+        try:
+            for xb in blocks:
+                pending.append((pool.submit(check, xb), xb.size))
+                if len(pending) >= 2 * workers:
+                    future, n = pending.popleft()
+                    finish(future.result(), n)
+            while pending:
+                future, n = pending.popleft()
+                finish(future.result(), n)
+        except BaseException:  # Ctrl-C or an exception in f: start no more blocks
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _param_names(act: Activation, params: bool | Sequence[str]) -> list[str]:

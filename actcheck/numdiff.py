@@ -239,6 +239,9 @@ class ElementwiseResult:
     complex_step_note: str = ""
     step: float | None = None
     tolerances: Tolerances = TOLERANCES["float64"]  # the error model's row the bounds came from
+    # set on a streamed result (``reduce_result``): the statistics of all its points, while the
+    # per-point arrays above hold only the points worth showing (the worst ones)
+    stats: Stats | None = None
 
     @property
     def error(self) -> Array:
@@ -251,15 +254,17 @@ class ElementwiseResult:
 
     @property
     def n_points(self) -> int:
-        return int(self.x.size)
+        return self.stats.points if self.stats else int(self.x.size)
 
     @property
     def n_failed(self) -> int:
-        return int(np.count_nonzero(self.failed_mask))
+        return self.verdict_counts().get("mismatch", 0) + self.verdict_counts().get(
+            "kink mismatch", 0
+        )
 
     @property
     def n_skipped(self) -> int:
-        return int(np.count_nonzero(self.verdict == SKIPPED))
+        return self.verdict_counts().get("skipped", 0)
 
     @property
     def passed(self) -> bool:
@@ -271,12 +276,19 @@ class ElementwiseResult:
 
     @property
     def max_abs_error(self) -> float:
+        if self.stats:
+            return self.stats.max_abs_error
         e = self.error[self._checked()]
         return float(np.nanmax(e)) if e.size and np.isfinite(e).any() else 0.0
 
     @property
     def max_rel_error(self) -> float:
-        """Largest |diff| / max(|f'|, rel_floor·max|f'|) where the bound resolves f'."""
+        """Largest |diff| / max(|f'|, rel_floor·max|f'|) where the bound resolves f'.
+
+        Streamed results: the largest over blocks, each with its own max|f'| (never lower).
+        """
+        if self.stats:
+            return self.stats.max_rel_error
         m = self._checked()
         num = np.abs(self.numerical[m])
         big = num[np.isfinite(num)]
@@ -293,12 +305,17 @@ class ElementwiseResult:
 
     @property
     def max_bound(self) -> float:
+        if self.stats:
+            return self.stats.max_bound
         b = self.bound[self._checked()]
         b = b[np.isfinite(b)]
         return float(b.max()) if b.size else 0.0
 
     @property
     def median_bound(self) -> float:
+        """The median bound (streamed results: the median of the blocks' medians)."""
+        if self.stats:
+            return self.stats.median_bound
         b = self.bound[self._checked()]
         b = b[np.isfinite(b)]
         return float(np.median(b)) if b.size else 0.0
@@ -314,6 +331,8 @@ class ElementwiseResult:
     @property
     def max_excess(self) -> float:
         """Largest |analytic - numerical| / bound over the points judged against a bound."""
+        if self.stats:
+            return self.stats.max_excess
         ex = self.excess[self._checked()]
         return float(ex.max()) if ex.size else 0.0
 
@@ -322,11 +341,11 @@ class ElementwiseResult:
         return _worst_points(self, k)
 
     def method_counts(self) -> dict[str, int]:
-        counts = np.bincount(self.method, minlength=len(METHODS))
+        counts = self.stats.methods if self.stats else _counts(self.method, len(METHODS))
         return {METHODS[i]: int(c) for i, c in enumerate(counts) if c}
 
     def verdict_counts(self) -> dict[str, int]:
-        counts = np.bincount(self.verdict, minlength=len(VERDICTS))
+        counts = self.stats.verdicts if self.stats else _counts(self.verdict, len(VERDICTS))
         return {VERDICTS[i]: int(c) for i, c in enumerate(counts) if c}
 
     def summary(self, label: str | None = None) -> str:
@@ -374,16 +393,100 @@ class ElementwiseResult:
         }
 
 
-def _worst_points(r: ElementwiseResult, k: int) -> list[WorstPoint]:
+def _counts(codes: Array, n: int) -> tuple[int, ...]:
+    return tuple(int(c) for c in np.bincount(codes, minlength=n))
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The figures of a check over all its points, kept when the points themselves are not."""
+
+    points: int
+    verdicts: tuple[int, ...]  # count per verdict code
+    methods: tuple[int, ...]  # count per method code
+    max_abs_error: float
+    max_rel_error: float
+    max_bound: float
+    median_bound: float
+    max_excess: float
+
+
+KEEP_WORST = 100  # points a streamed result keeps per check: the worst ones, failed first
+
+
+def reduce_result(r: ElementwiseResult, keep: int = KEEP_WORST) -> ElementwiseResult:
+    """``r`` with its statistics kept and its per-point arrays cut to the ``keep`` worst points."""
+    stats = r.stats or Stats(
+        r.n_points,
+        _counts(r.verdict, len(VERDICTS)),
+        _counts(r.method, len(METHODS)),
+        r.max_abs_error,
+        r.max_rel_error,
+        r.max_bound,
+        r.median_bound,
+        r.max_excess,
+    )
+    idx = np.sort(_worst_index(r, keep))
+    cut = {k: getattr(r, k)[idx] for k in ("x", "analytic", "numerical", "bound", "method")}
+    return dataclasses.replace(r, **cut, verdict=r.verdict[idx], stats=stats)
+
+
+def merge_results(parts: Sequence[ElementwiseResult], keep: int | None = None) -> ElementwiseResult:
+    """One result from checks of consecutive blocks of points (same function, same settings).
+
+    ``keep`` None: every point's arrays are concatenated (the result is as if checked at
+    once). Otherwise the merged statistics are kept with the ``keep`` worst points.
+    """
+    first = parts[0]
+    cat = {
+        k: np.concatenate([getattr(p, k) for p in parts])
+        for k in ("x", "analytic", "numerical", "bound", "method", "verdict")
+    }
+    merged_ = dataclasses.replace(first, **cat, kinks=_merge_kinks(parts), stats=None)
+    if keep is None:
+        return merged_
+    stats = [reduce_result(p, keep).stats for p in parts]
+    total = Stats(
+        sum(s.points for s in stats),
+        tuple(int(v) for v in np.sum([s.verdicts for s in stats], axis=0)),
+        tuple(int(v) for v in np.sum([s.methods for s in stats], axis=0)),
+        max(s.max_abs_error for s in stats),
+        max(s.max_rel_error for s in stats),
+        max(s.max_bound for s in stats),
+        float(np.median([s.median_bound for s in stats])),
+        max(s.max_excess for s in stats),
+    )
+    return reduce_result(dataclasses.replace(merged_, stats=total), keep)
+
+
+def _merge_kinks(parts: Sequence[ElementwiseResult]) -> tuple[KinkReport, ...]:
+    """Kink reports of all blocks; a declared kink probed in two blocks (±0) reports once,
+    a failing report winning, as within one block."""
+    out: list[KinkReport] = []
+    for k in (k for p in parts for k in p.kinks):
+        same = [i for i, o in enumerate(out) if o.declared and k.declared and o.x == k.x]
+        if not same:
+            out.append(k)
+        elif not k.passed:
+            out[same[0]] = k
+    return tuple(out)
+
+
+def _worst_index(r: ElementwiseResult, k: int) -> Array:
     ex = r.excess
     failed = r.failed_mask
     k = min(k, ex.size)
     if k <= 0:
-        return []
+        return np.empty(0, np.intp)
     # failed points first, each group by how far past its bound
     pool = np.flatnonzero(failed) if failed.sum() >= k else np.arange(ex.size)
     top = pool[np.argpartition(-ex[pool], k - 1)[:k]] if pool.size > k else pool
-    idx = top[np.lexsort((-ex[top], ~failed[top]))][:k]
+    return top[np.lexsort((-ex[top], ~failed[top]))][:k]
+
+
+def _worst_points(r: ElementwiseResult, k: int) -> list[WorstPoint]:
+    idx = _worst_index(r, k)
+    ex = r.excess
     err = r.error
     return [
         WorstPoint(
@@ -701,7 +804,7 @@ class _ShiftDirection:
         d = float(t * float(np.max(base)))
         if d not in self._cache:
             with np.errstate(all="ignore"):
-                self._cache[d] = np.asarray(self.shifted(d)).astype(np.float64).ravel()
+                self._cache[d] = np.asarray(self.shifted(d)).astype(np.float64, copy=False).ravel()
         v = self._cache[d]
         return v if idx is None else v[idx]
 
@@ -1331,7 +1434,7 @@ def check_direction(
     xe, dt = _as_points(x, dtype)
     tol = merged(dt, tolerances, step=step, safety=safety)
     eps = _eps(dt)
-    x64 = xe.astype(np.float64)
+    x64 = xe.astype(np.float64, copy=False)
     n = x64.size
     lever = max(abs(scale), tol.step_floor)
     hs = float(_pow2_below(np.array(tol.step * lever)))
@@ -1471,10 +1574,13 @@ __all__ = [
     "Directional",
     "ElementwiseResult",
     "KinkReport",
+    "Stats",
     "WorstPoint",
     "central_along",
     "check_direction",
     "check_elementwise",
+    "merge_results",
     "pow2_scale",
+    "reduce_result",
     "richardson_central",
 ]

@@ -15,7 +15,16 @@ For each catalog function, on the same N float64 points (default 1,000,000, x ~ 
 
 Also times ``actcheck gradcheck`` (all defaults) as a command, minus interpreter start.
 
+First, issue 12's targets, each tool as users run it (defaults; actcheck's thread pool
+over all cores, torch with its default thread count), on N generated points:
+
+* d/dx only: ``actcheck.gradcheck(name, points=N, params=False)`` vs
+  ``torch.autograd.gradcheck(fn, (x,), fast_mode=True)`` on N float64 points:
+  ratio actcheck / torch <= 1.0 for every function (aim 0.5);
+* the default check (parameter derivatives included) within 2x torch fast mode.
+
 Run:  python benchmarks/bench_gradcheck.py [--n 1000000] [--loop-n 2000] [--repeat 3] [NAMES]
+      python benchmarks/bench_gradcheck.py --targets-only   (just the targets)
 """
 
 from __future__ import annotations
@@ -138,28 +147,93 @@ def cli_seconds(repeat: int) -> tuple[float, float]:
     return full, base
 
 
+TARGET_DX = 1.0  # actcheck d/dx / torch fast mode, every function (aim: AIM_DX)
+AIM_DX = 0.5
+TARGET_PARAMS = 2.0  # actcheck with parameter derivatives / torch fast mode, every function
+
+
+def targets(names: list[str], n: int, repeat: int) -> None:
+    """Issue 12's targets: each tool with its own defaults, side by side, ratios and verdicts."""
+    import torch
+
+    from actcheck import catalogcheck
+
+    # (main before issue 12 had no thread pool: one thread)
+    threads = catalogcheck._cores() if hasattr(catalogcheck, "_cores") else 1
+    rng = np.random.default_rng(0)
+    xt = torch.from_numpy(rng.uniform(-6.0, 6.0, n)).requires_grad_()
+    print(
+        f"targets: {n:,} points; actcheck {threads} threads (its default: the cores it may "
+        f"use), torch {torch.get_num_threads()} threads (its default); best of {repeat}, "
+        "interleaved"
+    )
+    head = (
+        f"{'activation':<12} {'d/dx':>8} {'+params':>8} {'torch fast':>11} "
+        f"{'d/dx ratio':>10} {'params ratio':>12}  verdicts"
+    )
+    print(head)
+    print("-" * len(head))
+    worst_dx = worst_p = 0.0
+    for name in names:
+        act = actcheck.get(name)
+        fn = torch_native(act)
+        if fn is None:
+            continue
+        best, out = interleaved(
+            {
+                "dx": lambda a=act: gradcheck(a, points=n, params=False),
+                "all": lambda a=act: gradcheck(a, points=n),
+                "torch": lambda f=fn: torch_check(f, xt),
+            },
+            repeat,
+        )
+        r_dx, r_p = best["dx"] / best["torch"], best["all"] / best["torch"]
+        worst_dx, worst_p = max(worst_dx, r_dx), max(worst_p, r_p)
+        verdicts = f"actcheck {'pass' if out['all'].passed else 'FAIL'}, torch {out['torch']}"
+        flag = "" if r_dx <= TARGET_DX and r_p <= TARGET_PARAMS else "  <- MISSED"
+        print(
+            f"{name:<12} {best['dx'] * 1e3:6.0f}ms {best['all'] * 1e3:6.0f}ms "
+            f"{best['torch'] * 1e3:9.0f}ms {r_dx:10.2f} {r_p:12.2f}  {verdicts}{flag}"
+        )
+
+    def verdict(worst: float, target: float) -> str:
+        return f"{'met' if worst <= target else 'MISSED'} (worst ratio {worst:.2f})"
+
+    print(f"target d/dx <= {TARGET_DX:g}x torch fast mode, every function: ", end="")
+    print(verdict(worst_dx, TARGET_DX) + f"; aim {AIM_DX:g}x: " + verdict(worst_dx, AIM_DX))
+    print(f"target with parameters <= {TARGET_PARAMS:g}x torch fast mode, every function: ", end="")
+    print(verdict(worst_p, TARGET_PARAMS))
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", default=actcheck.names())
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--loop-n", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--targets-only", action="store_true")
     args = parser.parse_args()
 
     try:
         import torch
 
-        torch.set_num_threads(1)  # like numpy here: one core, a fair comparison
         have_torch = True
     except ImportError:
         have_torch = False
+    if have_torch:
+        targets(args.names, args.n, args.repeat)
+        if args.targets_only:
+            return
+        torch.set_num_threads(1)  # like actcheck below: one core, a fair comparison
 
     rng = np.random.default_rng(0)
     x = 3.0 * rng.standard_normal(args.n)
     x_loop = x[: args.loop_n].copy()
     xt = torch.from_numpy(x).requires_grad_() if have_torch else None
     print(
-        f"N = {args.n:,} float64 points, loop on {args.loop_n:,} scaled x{args.n / args.loop_n:g}"
+        f"N = {args.n:,} float64 points, loop on {args.loop_n:,} scaled x{args.n / args.loop_n:g}; "
+        "actcheck and torch on 1 thread each"
     )
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if have_torch else ""))
     head = (
@@ -171,7 +245,7 @@ def main() -> None:
     rows = []
     for name in args.names:
         act = actcheck.get(name)
-        contenders = {"a": lambda a=act: gradcheck(a, x=x, params=False)}
+        contenders = {"a": lambda a=act: gradcheck(a, x=x, params=False, threads=1)}
         if have_torch:
             fn = torch_native(act)
             if fn is not None:

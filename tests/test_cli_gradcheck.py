@@ -174,3 +174,26 @@ def test_table_fits_the_terminal_without_losing_a_column(width):
     assert max(len(line) for line in text.splitlines()) <= width
     for needed in ("relu", "hardtanh", "softplus", "d/d(min_val)", "0: left", "-1: right", "pass"):
         assert needed in text, needed
+
+
+def test_points_beyond_the_limit_are_refused():
+    from actcheck import defaults
+
+    r = run("relu", "--points", str(defaults.MAX_POINTS + 1))
+    assert r.exit_code == 2
+    assert "--points" in r.output
+
+
+def test_a_streamed_run_reports_like_a_small_one_and_draws_no_bar_off_a_terminal(monkeypatch):
+    from actcheck import catalogcheck
+    from actcheck.cli import gradcheck as command
+
+    monkeypatch.setattr(catalogcheck, "STREAM_POINTS", 5000)
+    monkeypatch.setattr(command, "PROGRESS_POINTS", 1000)
+    r = run("relu", "--points", "20000", "--no-params")
+    assert r.exit_code == 0, r.output
+    assert "20,564" in r.output and "all passed" in r.output
+    assert "━" not in r.output  # CliRunner is no terminal
+    data = json.loads(run("relu", "--points", "20000", "--no-params", "--json").output)
+    assert data["results"][0]["checks"][0]["points"] == 20564
+    assert len(data["results"][0]["checks"][0]["worst"]) == 5

@@ -9,11 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import actcheck
-from actcheck import report
+from actcheck import catalogcheck, report
 from actcheck.activations import Activation, ActivationError, get, names
 from actcheck.catalogcheck import assert_gradients, differentiable_params, gradcheck, probe_points
 from actcheck.errors import GradcheckError, InputError
 from actcheck.jsonout import dumps
+from actcheck.numdiff import KEEP_WORST
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -269,3 +270,74 @@ def test_property_parameters_never_false_alarm(slope, alpha, beta, threshold, lo
             continue
         r = gradcheck(act, dtype=dtype, points=200)
         assert r.passed, r.summary()
+
+
+# ---------------------------------------------------------------------------
+# Blocks, threads and streaming: none of them changes a figure
+# ---------------------------------------------------------------------------
+
+
+def _broken(name: str) -> Activation:
+    """A catalog function whose derivative is wrong by 0.05 on 0.5 < x < 0.55."""
+    act = actcheck.get(name)
+    d = act.entry.derivative
+
+    def wrong(x, p):
+        return np.where((x > 0.5) & (x < 0.55), d(x, p) + 0.05, d(x, p))
+
+    return Activation(dataclasses.replace(act.entry, derivative=wrong), act.params)
+
+
+def _figures(r):
+    d = r.to_dict()
+    d.pop("seconds")
+    return d
+
+
+@pytest.mark.parametrize("act", ["elu", "softplus:beta=3", "hardtanh", "broken"])
+def test_blocks_and_threads_give_the_same_result(monkeypatch, act):
+    act = _broken("leaky_relu") if act == "broken" else act
+    x = probe_points([0.0, 1.0], points=3000, seed=5)
+    whole = gradcheck(act, x=x)
+    monkeypatch.setattr(catalogcheck, "BLOCK_POINTS", 700)
+    for threads in (1, 3):
+        assert _figures(gradcheck(act, x=x, threads=threads)) == _figures(whole)
+
+
+def test_probe_blocks_are_probe_points_in_sorted_pieces(monkeypatch):
+    kw = {"points": 5000, "seed": 2, "distribution": "normal", "dtype": "float32"}
+    blocks = list(catalogcheck.probe_blocks([0.0, 6.0], block=1000, **kw))
+    assert len(blocks) >= 5
+    x = np.concatenate(blocks)
+    assert x.dtype == np.float32
+    assert (np.diff(x[x != 0]) > 0).all()
+    monkeypatch.setattr(catalogcheck, "BLOCK_POINTS", 1000)
+    np.testing.assert_array_equal(x, catalogcheck.probe_points([0.0, 6.0], **kw))
+    one = np.concatenate(list(catalogcheck.probe_blocks([0.0, 6.0], block=10**6, **kw)))
+    # a different cut into strata draws different points from the same distribution
+    assert abs(one.size - x.size) < 50 and abs(np.median(one) - np.median(x)) < 0.5
+
+
+@pytest.mark.parametrize("act", ["gelu", "broken"])
+def test_a_streamed_check_keeps_the_statistics_and_the_worst_points(monkeypatch, act):
+    act = _broken("elu") if act == "broken" else act
+    x = probe_points([0.0], points=4000, seed=1)
+    whole = gradcheck(act, x=x)
+    monkeypatch.setattr(catalogcheck, "BLOCK_POINTS", 600)
+    monkeypatch.setattr(catalogcheck, "STREAM_POINTS", 1000)
+    monkeypatch.setattr(catalogcheck, "FOLD_BLOCKS", 3)  # kept points merged on the way
+    seen = []
+    streamed = gradcheck(act, x=x, threads=2, progress=lambda *a: seen.append(a))
+    assert seen[-1] == (x.size, x.size) and seen == sorted(seen)
+    assert streamed.passed == whole.passed
+    for a, b in zip(streamed.checks, whole.checks, strict=True):
+        assert a.x.size <= KEEP_WORST < b.x.size
+        for figure in ("n_points", "n_failed", "n_skipped", "max_abs_error", "max_bound"):
+            assert getattr(a, figure) == getattr(b, figure), figure
+        assert a.max_excess == b.max_excess
+        assert a.verdict_counts() == b.verdict_counts()
+        assert a.method_counts() == b.method_counts()
+        assert a.max_rel_error >= b.max_rel_error  # per block: never an understatement
+        assert [w.x for w in a.worst(5)] == [w.x for w in b.worst(5)]
+        assert a.kinks == b.kinks
+        assert a.summary() == b.summary()

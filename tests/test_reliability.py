@@ -456,7 +456,6 @@ def test_narrow_terminals_keep_every_column(tmp_path, columns):
 @pytest.mark.parametrize(
     "args",
     [
-        ["gradcheck", "relu", "--points", "500000000"],
         ["train-xor", "relu", "--seeds", "20000", "--epochs", "1000000"],
         ["train-xor", "relu", "--hidden", "1000000000"],
         ["train-xor", "relu", "--epochs", "99999999999999999999"],
@@ -475,6 +474,17 @@ def test_sizes_that_cannot_fit_are_refused(tmp_path, args):
     assert p.returncode == 2, p.stderr
     assert p.stderr.count(b"\n") == 1 and b"GB of memory, over the limit of" in p.stderr
     assert b"MEMORY_LIMIT" in p.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_gradcheck_points_stream_in_flat_memory_up_to_the_limit(tmp_path):
+    from actcheck import defaults
+    from actcheck.catalogcheck import STREAM_POINTS, memory_estimate
+
+    # beyond STREAM_POINTS a check streams blocks: half a billion points fit like four million
+    assert memory_estimate(500_000_000) == memory_estimate(STREAM_POINTS) <= defaults.MEMORY_LIMIT
+    p = actcheck("gradcheck", "relu", "--points", str(10 * defaults.MAX_POINTS), cwd=tmp_path)
+    assert p.returncode == 2 and p.stderr.count(b"\n") == 1, p.stderr
     assert os.listdir(tmp_path) == []
 
 

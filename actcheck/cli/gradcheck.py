@@ -7,7 +7,9 @@ other mode, so nothing typed is silently ignored.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -49,7 +51,7 @@ catalog_option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
 @impl.impl_options
 @catalog_option(
     "--points",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=defaults.MAX_POINTS),
     default=defaults.POINTS,
     show_default=True,
     help="Random probe points per activation (a grid, the kinks and special values come on top).",
@@ -183,7 +185,8 @@ def run_catalog(
     which: bool | list[str] = list(params) if params else not no_params
     acts = selected(activations)
     start = time.perf_counter()
-    results, interrupted = check_all(acts, order=order, params=which, **options)
+    with _progress(acts, options["points"]) as tick:  # type: ignore[arg-type]
+        results, interrupted = check_all(acts, tick, order=order, params=which, **options)
     seconds = time.perf_counter() - start
     if not results:
         click.echo("Interrupted before the first check finished; nothing written.", err=True)
@@ -214,7 +217,9 @@ def run_catalog(
     exit_with_verdict(passed, interrupted)
 
 
-def check_all(acts: list[Activation], **options: Any) -> tuple[list[Any], bool]:
+def check_all(
+    acts: list[Activation], tick: Callable[[Activation], Any], **options: Any
+) -> tuple[list[Any], bool]:
     """gradcheck each activation in turn: (the results, whether Ctrl-C or SIGTERM cut it short).
 
     Every argument is checked up front (the first call would find bad ones only after work).
@@ -225,7 +230,40 @@ def check_all(acts: list[Activation], **options: Any) -> tuple[list[Any], bool]:
     results = []
     try:
         for act in acts:
-            results.append(gradcheck(act, **options))
+            results.append(gradcheck(act, progress=tick(act), **options))
     except KeyboardInterrupt:
         return results, True
     return results, False
+
+
+# a bar only where a run takes a second or more (about this many points per activation)
+PROGRESS_POINTS = 4_000_000
+
+
+@contextlib.contextmanager
+def _progress(acts: list[Activation], points: int) -> Iterator[Callable[[Activation], Any]]:
+    """A transient bar on stderr over every activation's points, on a terminal and for long
+    runs only; yields ``tick(act)``, the progress callback for ``act``'s check (or None)."""
+    if points < PROGRESS_POINTS or not console(stderr=True).is_terminal:
+        yield lambda act: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(), transient=True, console=console(stderr=True),
+    ) as bar:  # fmt: skip
+        task = bar.add_task("gradcheck", total=len(acts) * points)
+        base = 0
+
+        def tick(act: Activation) -> Callable[[int, int], None]:
+            nonlocal base
+            start, base = base, base + points
+            bar.update(task, description=f"gradcheck {act.spec}")
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, completed=start + done)
+
+            return update
+
+        yield tick
