@@ -40,6 +40,16 @@ def _shape(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
     return shape
 
 
+def _args(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Any:
+    from actcheck.errors import InputError
+    from actcheck.userargs import parse_args
+
+    try:
+        return parse_args(value or ())
+    except InputError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--arg ")) from None
+
+
 def impl_option(f: Callable) -> Callable:
     """``--impl``: the switch between the catalog check and the user-code check."""
     return click.option(
@@ -67,6 +77,16 @@ def impl_options(f: Callable) -> Callable:
         help="With --impl: shape of the input batch "
         f"(default {','.join(map(str, defaults.IMPL_SHAPE))}).",
     )(f)
+    f = _option(
+        "--arg",
+        "args",
+        multiple=True,
+        callback=_args,
+        metavar="NAME=VALUE",
+        help="With --impl: a constructor or call parameter (repeatable). VALUE: "
+        "randn:D1,D2 / rand: / zeros: / ones: (an array in --dtype), labels:K or onehot:K "
+        "(one per sample), a number, true/false/none, or JSON. Never evaluated.",
+    )(f)
     return _option(
         "--derivative",
         metavar="FILE.py:NAME",
@@ -77,6 +97,7 @@ def impl_options(f: Callable) -> Callable:
 def run_impl(
     impl: str,
     derivative: str | None,
+    args: dict[str, Any],
     shape: tuple[int, ...] | None,
     dtype: str,
     seed: int,
@@ -90,6 +111,7 @@ def run_impl(
     result = check_impl(
         impl,
         derivative,
+        args=args,
         shape=shape or defaults.IMPL_SHAPE,
         dtype=dtype,
         seed=seed,

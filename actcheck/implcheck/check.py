@@ -32,13 +32,24 @@ from actcheck.implcheck.subject import (
     probe_points,
     random_dout,
 )
-from actcheck.userimpl import Layer, UserCodeError, adapt, load, load_layer
+from actcheck.userargs import as_arg_values, materialize
+from actcheck.userimpl import (
+    ForwardBackwardLayer,
+    Layer,
+    ModelLayer,
+    UserCodeError,
+    adapt,
+    load,
+    load_layer,
+)
 
 Array = np.ndarray
 
 
 def derivative(s: Subject, rng: np.random.Generator) -> list[Check]:
     """dx against the numerical derivative: per point when elementwise, else the Jacobian."""
+    if not s.layer.has_dx:  # a whole model: its parameters only
+        return []
     return derivatives.per_point(s, rng) if s.elementwise else derivatives.jacobian(s, rng)
 
 
@@ -53,6 +64,8 @@ def check_impl(
     target: Any,
     derivative: Any = None,
     *,
+    x: Any = None,
+    args: dict[str, Any] | None = None,
     shape: tuple[int, ...] = IMPL_SHAPE,
     dtype: str = DTYPE,
     seed: int = IMPL_SEED,
@@ -63,8 +76,17 @@ def check_impl(
     ``target``: ``"FILE.py:NAME"`` / ``"package.module:NAME"`` (imported: this
     runs the file), or the object itself (class, instance, function, torch
     Module / autograd.Function). ``derivative``: f' for a plain function f, as a
-    spec or a function. Raises InputError when the target cannot be used.
+    spec or a function. ``x``: the input batch (default: probe points of ``shape``
+    in ``dtype``; x's own shape and float dtype win). ``args``: constructor and call
+    parameters by name, each a ``--arg`` VALUE string (``"randn:20,10"``,
+    ``"labels:10"``), an ``ArgValue``, or the Python value itself. Raises InputError
+    when the target cannot be used.
     """
+    if x is not None:
+        x = np.asarray(x)
+        if x.dtype.kind != "f":
+            raise InputError(f"x must be a float array, got {x.dtype}")
+        shape, dtype = x.shape, x.dtype.name
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -74,21 +96,17 @@ def check_impl(
     shape = tuple(int(s) for s in shape)
     if not shape or any(s <= 0 for s in shape):
         raise InputError(f"shape must be positive sizes, got {shape}")
-    layer = _layer(target, derivative)
+    values = materialize(as_arg_values(args), dt, shape[0], np.random.default_rng(seed + 1))
+    layer = _layer(target, derivative, values, shape)
     if hasattr(layer, "to_dtype"):
         layer.to_dtype(dt)
-    rows: list[Check] = []
-    s: Subject | None = None
-    try:
-        for item in _rows(layer, shape, dt, np.random.default_rng(seed), allow_inplace):
-            if isinstance(item, Subject):
-                s = item
-                continue
-            rows.append(item)
-            if item.fatal:
-                break
-    except UserCodeError as err:
-        rows.append(exception_row(err))
+    rng = np.random.default_rng(seed)
+    if x is None:
+        x = probe_points(math.prod(shape), dt, rng, 0).reshape(shape)
+        x = _realistic(layer, x, rng)
+    rows, s = _run(layer, x.copy(), rng, allow_inplace)
+    if isinstance(layer, ModelLayer) and not any(r.fatal for r in rows):
+        rows += _layer_rows(layer, x, rng, allow_inplace)
     return ImplResult(
         layer.name,
         layer.kind,
@@ -99,7 +117,63 @@ def check_impl(
         method=_method(rows),
         params=tuple(p.name for p in s.params) if s else (),
         checks=tuple(_locate(c, layer) for c in rows),
+        inputs=("x",) if layer.has_dx else (),
     )
+
+
+def _run(
+    layer: Layer, x: Array, rng: np.random.Generator, allow_inplace: bool
+) -> tuple[list[Check], Subject | None]:
+    """Every row for one layer and its Subject (None when a fatal row came first)."""
+    rows: list[Check] = []
+    s: Subject | None = None
+    first = True
+    try:
+        for item in _rows(layer, x, rng, allow_inplace):
+            first = False
+            if isinstance(item, Subject):
+                s = item
+                continue
+            rows.append(item)
+            if item.fatal:
+                break
+    except UserCodeError as err:
+        if first and err.file is None and err.exc_type == "TypeError":
+            # no frame of the user's code: actcheck called it wrongly (an argument missing)
+            msg = f"{layer.name}: calling its {err.during} failed: {err.message}"
+            raise InputError(msg) from None
+        rows.append(exception_row(err))
+    return rows, s
+
+
+def _realistic(layer: Layer, x: Array, rng: np.random.Generator) -> Array:
+    """A loss (scalar output) gets logits of an ordinary range, N(0, 1), not the tails."""
+    try:
+        y = layer.forward(x)
+    except UserCodeError:
+        return x  # the run reports it
+    if np.ndim(y) == 0 or not layer.has_dx:
+        return rng.normal(0, 1, x.shape).astype(x.dtype)
+    return x
+
+
+def _layer_rows(
+    model: ModelLayer, x: Array, rng: np.random.Generator, allow_inplace: bool
+) -> list[Check]:
+    """Each layer of the model on its own, on the input it gets inside the model."""
+    rows = []
+    for name, obj, x_in, kwargs in model.sublayers(x):
+        layer = ForwardBackwardLayer(obj, name, model.files, kwargs=kwargs)
+        sub, s = _run(layer, x_in, rng, allow_inplace)
+        checked = ", ".join(["x", *(p.name for p in s.params)] if s else ["x"])
+        bad = [c for c in sub if c.status == "fail"]
+        if not bad:
+            rows.append(Check(f"layer {name}", "pass", f"{type(obj).__name__}: {checked} match"))
+            continue
+        for c in bad:
+            c = _locate(c, layer)
+            rows.append(dataclasses.replace(c, name=f"layer {name}: {c.name}", fatal=False))
+    return rows
 
 
 def assert_impl(target: Any, derivative: Any = None, **kwargs: Any) -> ImplResult:
@@ -112,26 +186,22 @@ def assert_impl(target: Any, derivative: Any = None, **kwargs: Any) -> ImplResul
     return result
 
 
-def _layer(target: Any, derivative: Any) -> Layer:
+def _layer(target: Any, derivative: Any, values: dict[str, Any], shape: tuple[int, ...]) -> Layer:
     if isinstance(target, Layer):
         return target
     if isinstance(target, str):
         if derivative is not None and not isinstance(derivative, str):
-            return adapt(load(target), derivative)
-        return load_layer(target, derivative)
+            return adapt(load(target), derivative, values, shape)
+        return load_layer(target, derivative, values, shape)
     dv = load(derivative) if isinstance(derivative, str) else derivative
-    return adapt(target, dv)
+    return adapt(target, dv, values, shape)
 
 
 def _rows(
-    layer: Layer,
-    shape: tuple[int, ...],
-    dt: np.dtype,
-    rng: np.random.Generator,
-    allow_inplace: bool,
+    layer: Layer, x: Array, rng: np.random.Generator, allow_inplace: bool
 ) -> Iterator[Check | Subject]:
     """Every row in order, and the Subject once it is known; the caller stops at a fatal row."""
-    x = probe_points(math.prod(shape), dt, rng, 0).reshape(shape)
+    dt = x.dtype
     xc = x.copy()
     y = layer.forward_raw(xc)
     yield from detectors.inplace(layer, "x", x, x, xc, rng, allow_inplace)
@@ -139,6 +209,14 @@ def _rows(
     yield from detectors.nonfinite(layer, "forward", x, y, rng)
     yield from detectors.deterministic(layer, x, y)
     dout = random_dout(y.shape, dt, rng)
+    if not layer.has_dx:  # a whole model: no dx, only the parameters' gradients
+        layer.vjp(x, dout)
+        params = find_params(layer, x, dout, rng)
+        s = Subject(layer, dt, x, y, dout, numeric_dtype(layer, x, y, dt), False, params, None)
+        yield s
+        for check in CHECKS:
+            yield from check(s, rng)
+        return
     dc = dout.copy()
     dx = layer.backward_raw(x, dc)
     yield from detectors.inplace(layer, "dout", x, dout, dc, rng, allow_inplace)
