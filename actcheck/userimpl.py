@@ -921,7 +921,7 @@ def _is_layer_object(v: Any) -> bool:
 # Adapting: arguments
 # ---------------------------------------------------------------------------
 
-# a required flag nobody gave is the training switch of dropout / batch norm
+# the training switch of dropout / batch norm (suggested as true when required)
 TRAIN_FLAGS = ("train_flg", "training", "train", "is_training", "train_mode")
 # sizes actcheck can read off the input shape
 _INPUT_SIZES = ("n_inputs", "input_size", "input_dim", "in_features", "n_in", "d_in")
@@ -964,8 +964,6 @@ class Args:
                 self.used.add(p.name)
             elif p.default is not p.empty:
                 continue
-            elif p.name in TRAIN_FLAGS:
-                kw[p.name] = True
             elif p.name in _INPUT_SIZES and len(self.shape) >= 2 and what == "constructor":
                 kw[p.name] = int(np.prod(self.shape[1:]))
             else:
@@ -976,7 +974,9 @@ class Args:
         """A working ``--arg`` for a parameter called ``name`` (a guess from the name)."""
         d = int(np.prod(self.shape[1:])) if len(self.shape) >= 2 else 16
         low = name.lower()
-        if low in ("w", "weight", "weights") or (low[:1] == "w" and low[1:].isdigit()):
+        if low in TRAIN_FLAGS:
+            v = "true"
+        elif low in ("w", "weight", "weights") or (low[:1] == "w" and low[1:].isdigit()):
             v = f"randn:{d},16"
         elif low in ("b", "bias", "biases", "w0") or (low[:1] == "b" and low[1:].isdigit()):
             v = "zeros:16"
@@ -1058,8 +1058,12 @@ def _class_convention(obj: Any) -> str | None:
         return "forward_pass/backward_pass"
     if _has(obj, "fn", "grad"):
         return "fn/grad"
-    if _has(obj, "loss", "gradient"):
-        return "loss/gradient"
+    if _has(obj, "loss", "gradient") and len(_positional_names(obj.loss)) == 2 + (
+        inspect.isclass(obj)
+    ):
+        return "loss/gradient" if not inspect.isclass(obj) else "loss"
+    if inspect.isclass(obj) and _has(obj, "loss"):
+        return "loss"  # a model (params made in __init__) or loss(y, y_pred)
     if _has(obj, "gradient") and callable(obj) and not inspect.isclass(obj):
         return "__call__/gradient"
     if inspect.isclass(obj) and _has(obj, "gradient") and "__call__" in dir(obj):
@@ -1118,6 +1122,9 @@ def _adapt(loaded: Loaded, derivative: Loaded | Callable | None, a: Args) -> Lay
         if dfun is not None:
             raise InputError(f"{name}: --derivative is only for plain functions, not layers")
         inst = _construct(obj, name, files, a) if inspect.isclass(obj) else obj
+        conv = _class_convention(inst) or conv
+        if conv == "loss":
+            raise InputError(_kind_message(name, inst))
         return _adapt_object(inst, conv, name, files, a)
     if inspect.isclass(obj):
         if hasattr(obj, "forward") and not hasattr(obj, "backward"):
@@ -1146,10 +1153,10 @@ def _adapt_object(inst: Any, conv: str, name: str, files: set[str], a: Args) -> 
         if len(names) != 2:
             raise InputError(f"{name}: expected loss(y, y_pred), found loss({', '.join(names)})")
         y_name, p_name = names
-        kw = _call_kwargs(inst.loss, name, a, skip=0)
-        if y_name not in kw:
+        if y_name not in a.values:
             raise _need(f"{type(inst).__name__}.loss()", [y_name], a)
-        y = kw[y_name]
+        a.used.add(y_name)
+        y = a.values[y_name]
 
         def f(x: Array) -> Any:
             return inst.loss(y, x)
