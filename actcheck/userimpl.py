@@ -1076,6 +1076,7 @@ def adapt(
     derivative: Loaded | Callable | None = None,
     args: dict[str, Any] | None = None,
     shape: tuple[int, ...] = (),
+    order: int = 1,
 ) -> Layer:
     """Wrap the loaded object in a Layer. Raises InputError when it is of no usable kind.
 
@@ -1086,7 +1087,12 @@ def adapt(
         loaded = Loaded(loaded, getattr(loaded, "__name__", type(loaded).__name__), None)
         loaded.file = _source_file(loaded.obj)
     a = Args(dict(args or {}), tuple(shape), set())
-    layer = _adapt(loaded, derivative, a)
+    layer = _adapt(loaded, derivative, a, order)
+    if order == 2 and not getattr(layer, "second_order", False):
+        raise InputError(
+            f"{loaded.spec}: --order 2 with --impl checks grad2 against grad (numpy-ml's "
+            "fn/grad/grad2); for a function, point --impl at f' and --derivative at f''"
+        )
     unused = sorted(set(a.values) - a.used)
     if unused:
         raise InputError(
@@ -1096,7 +1102,7 @@ def adapt(
     return layer
 
 
-def _adapt(loaded: Loaded, derivative: Loaded | Callable | None, a: Args) -> Layer:
+def _adapt(loaded: Loaded, derivative: Loaded | Callable | None, a: Args, order: int = 1) -> Layer:
     obj, name = loaded.obj, loaded.spec
     files = _files(loaded.file)
     dfun = derivative.obj if isinstance(derivative, Loaded) else derivative
@@ -1125,7 +1131,7 @@ def _adapt(loaded: Loaded, derivative: Loaded | Callable | None, a: Args) -> Lay
         conv = _class_convention(inst) or conv
         if conv == "loss":
             raise InputError(_kind_message(name, inst))
-        return _adapt_object(inst, conv, name, files, a)
+        return _adapt_object(inst, conv, name, files, a, order)
     if inspect.isclass(obj):
         if hasattr(obj, "forward") and not hasattr(obj, "backward"):
             raise InputError(f"{name}: class {obj.__name__} has forward() but no backward(dout)")
@@ -1137,15 +1143,23 @@ def _adapt(loaded: Loaded, derivative: Loaded | Callable | None, a: Args) -> Lay
     raise InputError(_kind_message(name, obj))
 
 
-def _adapt_object(inst: Any, conv: str, name: str, files: set[str], a: Args) -> Layer:
+def _adapt_object(
+    inst: Any, conv: str, name: str, files: set[str], a: Args, order: int = 1
+) -> Layer:
     if conv == "model":
         return ModelLayer(inst, name, files, _call_kwargs(inst.loss, name, a))
     if conv in ("forward/backward", "forward_pass/backward_pass"):
         methods = ("forward", "backward") if conv == "forward/backward" else tuple(conv.split("/"))
         kw = _call_kwargs(getattr(inst, methods[0]), name, a)
         return ForwardBackwardLayer(inst, name, files, methods, kw)  # type: ignore[arg-type]
-    if conv == "fn/grad":  # numpy-ml: grad checked against fn
-        layer = FunctionLayer(inst.fn, inst.grad, name, files, _call_kwargs(inst.fn, name, a))
+    if conv == "fn/grad":  # numpy-ml: grad checked against fn, grad2 against grad
+        kw = _call_kwargs(inst.fn, name, a)
+        if order == 2 and _has(inst, "grad2"):
+            layer = FunctionLayer(inst.grad, inst.grad2, name, files, kw)
+            layer.kind = "grad/grad2 class"
+            layer.second_order = True  # type: ignore[attr-defined]
+            return layer
+        layer = FunctionLayer(inst.fn, inst.grad, name, files, kw)
         layer.kind = "fn/grad class"
         return layer
     if conv == "loss/gradient":  # ML-From-Scratch: loss(y, y_pred); y_pred is differentiated
@@ -1275,9 +1289,10 @@ def load_layer(
     derivative: str | None = None,
     args: dict[str, Any] | None = None,
     shape: tuple[int, ...] = (),
+    order: int = 1,
 ) -> Layer:
     """``load`` + ``adapt`` for command-line specs. Raises InputError (one line)."""
     cache: dict[str, Any] = {}
     loaded = load(spec, cache)
     dloaded = load(derivative, cache) if derivative else None
-    return adapt(loaded, dloaded, args, shape)
+    return adapt(loaded, dloaded, args, shape, order)

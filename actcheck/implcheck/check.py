@@ -66,6 +66,7 @@ def check_impl(
     *,
     x: Any = None,
     args: dict[str, Any] | None = None,
+    order: int = 1,
     shape: tuple[int, ...] = IMPL_SHAPE,
     dtype: str = DTYPE,
     seed: int = IMPL_SEED,
@@ -80,7 +81,8 @@ def check_impl(
     in ``dtype``; x's own shape and float dtype win). ``args``: constructor and call
     parameters by name, each a ``--arg`` VALUE string (``"randn:20,10"``,
     ``"labels:10"``), an ``ArgValue``, or the Python value itself. Raises InputError
-    when the target cannot be used.
+    when the target cannot be used. ``order=2``: a numpy-ml class's ``grad2`` is
+    checked against its ``grad``.
     """
     if x is not None:
         x = np.asarray(x)
@@ -97,7 +99,9 @@ def check_impl(
     if not shape or any(s <= 0 for s in shape):
         raise InputError(f"shape must be positive sizes, got {shape}")
     values = materialize(as_arg_values(args), dt, shape[0], np.random.default_rng(seed + 1))
-    layer = _layer(target, derivative, values, shape)
+    if order not in (1, 2):
+        raise InputError(f"order must be 1 or 2, got {order!r}")
+    layer = _layer(target, derivative, values, shape, order)
     if hasattr(layer, "to_dtype"):
         layer.to_dtype(dt)
     rng = np.random.default_rng(seed)
@@ -253,15 +257,17 @@ def assert_impl(target: Any, derivative: Any = None, **kwargs: Any) -> ImplResul
     return result
 
 
-def _layer(target: Any, derivative: Any, values: dict[str, Any], shape: tuple[int, ...]) -> Layer:
+def _layer(
+    target: Any, derivative: Any, values: dict[str, Any], shape: tuple[int, ...], order: int
+) -> Layer:
     if isinstance(target, Layer):
         return target
     if isinstance(target, str):
         if derivative is not None and not isinstance(derivative, str):
-            return adapt(load(target), derivative, values, shape)
-        return load_layer(target, derivative, values, shape)
+            return adapt(load(target), derivative, values, shape, order)
+        return load_layer(target, derivative, values, shape, order)
     dv = load(derivative) if isinstance(derivative, str) else derivative
-    return adapt(target, dv, values, shape)
+    return adapt(target, dv, values, shape, order)
 
 
 def _rows(
