@@ -70,7 +70,10 @@ def main() -> None:
         if opts.markdown:
             print(f"| {c} | {NAMES[c]} | " + " | ".join(vals) + " |")
         else:
-            print(f"{c:2d} {NAMES[c]:32s} " + "  ".join(f"{k} {v}" for k, v in zip(cols, vals)))
+            print(
+                f"{c:2d} {NAMES[c]:32s} "
+                + "  ".join(f"{k} {v}" for k, v in zip(cols, vals, strict=True))
+            )
 
 
 if __name__ == "__main__":

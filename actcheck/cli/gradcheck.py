@@ -11,6 +11,7 @@ import functools
 from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from actcheck import defaults
 from actcheck.cli import impl
@@ -45,7 +46,8 @@ catalog_option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
     help="Random probe points per activation (a grid, the kinks and special values come on top).",
 )
 @range_option(
-    defaults.RANGE, "Interval of the random sample and the grid.", cls=ScopedOption, scope=SCOPE
+    defaults.RANGE,
+    "Interval of the random sample and the grid (with --impl: x is drawn uniformly from it).",
 )
 @catalog_option(
     "--distribution",
@@ -130,6 +132,8 @@ def gradcheck_command(ctx: click.Context, **_: object) -> None:
         raise BadInput("give ACTIVATION names or --impl, not both")
     options = only_in_scope(ctx, impl.SCOPE, _WHY)
     del options["activations"]
+    if ctx.get_parameter_source("x_range") in (ParameterSource.DEFAULT, None):
+        options["x_range"] = None  # --impl's own probe points
     impl.run_impl(**options)
 
 

@@ -67,6 +67,7 @@ def check_impl(
     x: Any = None,
     args: dict[str, Any] | None = None,
     order: int = 1,
+    x_range: tuple[float, float] | None = None,
     shape: tuple[int, ...] = IMPL_SHAPE,
     dtype: str = DTYPE,
     seed: int = IMPL_SEED,
@@ -82,7 +83,8 @@ def check_impl(
     parameters by name, each a ``--arg`` VALUE string (``"randn:20,10"``,
     ``"labels:10"``), an ``ArgValue``, or the Python value itself. Raises InputError
     when the target cannot be used. ``order=2``: a numpy-ml class's ``grad2`` is
-    checked against its ``grad``.
+    checked against its ``grad``. ``x_range``: draw x uniformly from [lo, hi]
+    (probabilities for a cross-entropy, the tails of an activation).
     """
     if x is not None:
         x = np.asarray(x)
@@ -105,6 +107,9 @@ def check_impl(
     if hasattr(layer, "to_dtype"):
         layer.to_dtype(dt)
     rng = np.random.default_rng(seed)
+    if x is None and x_range is not None:
+        lo, hi = sorted(float(v) for v in x_range)
+        x = rng.uniform(lo, hi, shape).astype(dt)
     if x is None:
         x = probe_points(math.prod(shape), dt, rng, 0).reshape(shape)
         x = _realistic(layer, x, rng)
