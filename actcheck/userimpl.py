@@ -523,6 +523,51 @@ class ForwardBackwardLayer(Layer):
         )
 
 
+class NnfsLossLayer(ForwardBackwardLayer):
+    """The nnfs book's losses: ``backward(dvalues, y_true)`` takes PREDICTIONS, not dout.
+
+    ``Loss_CategoricalCrossentropy``: the loss is ``calculate(y_pred, y_true)`` (the mean
+    of forward's per-sample losses) and ``backward(y_pred, y_true)`` sets its gradient in
+    ``dinputs``; ``Activation_Softmax_Loss_CategoricalCrossentropy``: forward(x, y_true)
+    returns the loss and ``backward(self.output, y_true)`` sets d loss / d x.
+    """
+
+    def __init__(self, obj: Any, name: str, files: set[str], label: str, y: Any):
+        super().__init__(obj, name, files, kwargs={label: y})
+        self.kind = "nnfs loss (backward(predictions, y_true))"
+        self.label, self.y = label, y
+        self.calculate = callable(getattr(obj, "calculate", None))
+
+    def _forward(self, x: Array) -> Any:
+        fn = self.obj.calculate if self.calculate else self.obj.forward
+        return _scalar_as_array(self.call("forward", fn, x, self.y))
+
+    def _backward(self, dout: Array) -> Any:
+        pred = self._x if self.calculate else getattr(self.obj, "output", None)
+        self.call("backward", self.obj.backward, pred, self.y)
+        dx = getattr(self.obj, "dinputs", None)
+        if isinstance(dx, np.ndarray) and dx.dtype.kind == "f":
+            return (dx * dout).astype(dx.dtype)
+        return dx
+
+    def backward_raw(self, x: Array, dout: Array) -> Any:
+        self._x = x.copy()
+        self.forward(x)
+        return self._backward(dout)
+
+    def vjp(self, x: Array, dout: Array) -> VJP:
+        self._x = x.copy()
+        y = self.forward(x)
+        return VJP(y, self._backward(dout.copy()))
+
+
+def _nnfs_label(obj: Any) -> str | None:
+    """y_true when backward(dvalues, y_true) shares its second parameter with forward."""
+    b = _positional_names(getattr(obj, "backward", None))
+    f = _positional_names(getattr(obj, "forward", None))
+    return b[1] if len(b) == 2 and len(f) >= 2 and b[1] in f[1:] else None
+
+
 def _has_default(fn: Any, index: int) -> bool:
     """Whether fn's index-th parameter (after self) has a default value."""
     try:
@@ -1148,6 +1193,12 @@ def _adapt_object(
 ) -> Layer:
     if conv == "model":
         return ModelLayer(inst, name, files, _call_kwargs(inst.loss, name, a))
+    label = _nnfs_label(inst) if conv == "forward/backward" else None
+    if label is not None:
+        if label not in a.values:
+            raise _need(f"{type(inst).__name__}.backward()", [label], a)
+        a.used.add(label)
+        return NnfsLossLayer(inst, name, files, label, a.values[label])
     if conv in ("forward/backward", "forward_pass/backward_pass"):
         methods = ("forward", "backward") if conv == "forward/backward" else tuple(conv.split("/"))
         kw = _call_kwargs(getattr(inst, methods[0]), name, a)
@@ -1155,8 +1206,16 @@ def _adapt_object(
     if conv == "fn/grad":  # numpy-ml: grad checked against fn, grad2 against grad
         kw = _call_kwargs(inst.fn, name, a)
         if order == 2 and _has(inst, "grad2"):
-            layer = FunctionLayer(inst.grad, inst.grad2, name, files, kw)
+
+            def grad(x: Array, **kw: Any) -> Any:
+                g = inst.grad(x, **kw)  # numpy-ml's ReLU.grad returns ints: a value, as f
+                return g.astype(x.dtype) if isinstance(g, np.ndarray) and g.dtype != x.dtype else g
+
+            layer = FunctionLayer(grad, inst.grad2, name, files, kw)
             layer.kind = "grad/grad2 class"
+            layer.code_of = lambda during: (  # type: ignore[method-assign]
+                inst.grad if during == "forward" else inst.grad2
+            )
             layer.second_order = True  # type: ignore[attr-defined]
             return layer
         layer = FunctionLayer(inst.fn, inst.grad, name, files, kw)

@@ -107,13 +107,14 @@ def check_impl(
     if hasattr(layer, "to_dtype"):
         layer.to_dtype(dt)
     rng = np.random.default_rng(seed)
-    if x is None and x_range is not None:
-        lo, hi = sorted(float(v) for v in x_range)
-        x = rng.uniform(lo, hi, shape).astype(dt)
+    if x_range is not None:
+        x_range = (min(map(float, x_range)), max(map(float, x_range)))
+        if x is None:
+            x = rng.uniform(*x_range, shape).astype(dt)
     if x is None:
         x = probe_points(math.prod(shape), dt, rng, 0).reshape(shape)
         x = _realistic(layer, x, rng)
-    rows, s = _run(layer, x.copy(), rng, allow_inplace)
+    rows, s = _run(layer, x.copy(), rng, allow_inplace, x_range)
     if isinstance(layer, ModelLayer) and not any(r.fatal for r in rows):
         rows += _layer_rows(layer, x, rng, allow_inplace)
     return ImplResult(
@@ -131,14 +132,18 @@ def check_impl(
 
 
 def _run(
-    layer: Layer, x: Array, rng: np.random.Generator, allow_inplace: bool
+    layer: Layer,
+    x: Array,
+    rng: np.random.Generator,
+    allow_inplace: bool,
+    x_range: tuple[float, float] | None = None,
 ) -> tuple[list[Check], Subject | None]:
     """Every row for one layer and its Subject (None when a fatal row came first)."""
     rows: list[Check] = []
     s: Subject | None = None
     first = True
     try:
-        for item in _rows(layer, x, rng, allow_inplace):
+        for item in _rows(layer, x, rng, allow_inplace, x_range):
             first = False
             if isinstance(item, Subject):
                 s = item
@@ -276,7 +281,11 @@ def _layer(
 
 
 def _rows(
-    layer: Layer, x: Array, rng: np.random.Generator, allow_inplace: bool
+    layer: Layer,
+    x: Array,
+    rng: np.random.Generator,
+    allow_inplace: bool,
+    x_range: tuple[float, float] | None = None,
 ) -> Iterator[Check | Subject]:
     """Every row in order, and the Subject once it is known; the caller stops at a fatal row."""
     dt = x.dtype
@@ -308,7 +317,7 @@ def _rows(
     params = find_params(layer, x, dout, rng)
     linear_rows, linear_bug = detectors.linearity(layer, x, y, dt, rng)
     yield from linear_rows
-    s = Subject(layer, dt, x, y, dout, num_dtype, elementwise, params, linear_bug)
+    s = Subject(layer, dt, x, y, dout, num_dtype, elementwise, params, linear_bug, x_range)
     yield s
     for check in CHECKS:
         yield from check(s, rng)

@@ -27,10 +27,10 @@ from actcheck.implcheck.limits import (
 from actcheck.implcheck.results import Check
 from actcheck.implcheck.subject import (
     Subject,
+    batch_points,
     flat_derivative,
     flat_forward,
     index,
-    probe_points,
     random_dout,
     same,
 )
@@ -103,7 +103,7 @@ def per_point(s: Subject, rng: np.random.Generator) -> list[Check]:
     f = flat_forward(s)
     xs, a_all, ref_all, bound_all, y_all, verdicts, kinks = [], [], [], [], [], [], []
     for b in range(PROBE_BATCHES):
-        x = s.x if b == 0 else probe_points(s.x.size, s.dtype, rng, b).reshape(s.shape)
+        x = s.x if b == 0 else batch_points(s, rng, b)
         dout = random_dout(s.shape, s.dtype, rng)
         r = s.layer.vjp(x, dout)
         if not isinstance(r.dx, np.ndarray) or r.dx.shape != x.shape:

@@ -31,6 +31,7 @@ class Subject:
     elementwise: bool  # changing x[j] changes only y[j]
     params: tuple[ParamRef, ...]  # learnable parameters, confirmed by perturbation
     linear_bug: str | None  # backward is not linear in dout: derivative errors follow from it
+    x_range: tuple[float, float] | None = None  # --range: every probe x drawn from it
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -92,6 +93,13 @@ def probe_points(n: int, dtype: np.dtype, rng: np.random.Generator, batch: int) 
     x = x.astype(dtype)
     perm = rng.permutation(n)
     return x[perm]
+
+
+def batch_points(s: Subject, rng: np.random.Generator, batch: int) -> Array:
+    """Probe batch ``batch`` in the layer's shape: U(--range) when given, else probe_points."""
+    if s.x_range is not None:
+        return rng.uniform(*s.x_range, s.shape).astype(s.dtype)
+    return probe_points(s.x.size, s.dtype, rng, batch).reshape(s.shape)
 
 
 def random_dout(shape: tuple[int, ...], dtype: np.dtype, rng: np.random.Generator) -> Array:
