@@ -8,8 +8,8 @@ The template is docs/user-code.template.md: ``{code:FILE}`` becomes examples/FIL
 
 from __future__ import annotations
 
-import os
 import ast
+import os
 import re
 import shlex
 import subprocess
