@@ -79,6 +79,12 @@ class Param:
     choices: tuple[str, ...] | None = None
     differentiable: bool = True
     learnable: bool = False
+    # (dtype, probe extent) -> (smallest, largest) non-zero |value| the check resolves,
+    # on top of representability: see ``check_domain``
+    limits: Callable[[str, float], tuple[float, float]] | None = None
+    # a position on the x axis (a clamp, a threshold) only compares with x: it may round
+    # to 0 in float32; every other parameter multiplies and must keep a non-zero value
+    position: bool = False
 
     def describe_range(self) -> str:
         if self.choices is not None:
@@ -92,13 +98,21 @@ class Param:
             parts.append("!= 0")
         return " and ".join(parts) if parts else "any finite number"
 
+    def describe_accepted(self) -> str:
+        """``describe_range`` with what a check resolves per dtype, e.g. ``> 0 (float64: ...)``."""
+        if self.limits is None:
+            return self.describe_range()
+        dtypes = ("float64", "float32")
+        spans = (f"{dt}: {_span(*self.limits(dt, PROBE_EXTENT))}" for dt in dtypes)
+        return f"{self.describe_range()} ({'; '.join(spans)})"
+
     def to_dict(self, value: float | str) -> dict[str, Any]:
         """This parameter, with the ``value`` an activation binds, as plain data."""
         return {
             "name": self.name,
             "value": value,
             "default": self.default,
-            "range": self.describe_range(),
+            "range": self.describe_accepted(),
             "differentiable": self.differentiable and self.choices is None,
             "learnable": self.learnable,
             "doc": self.doc,
@@ -121,6 +135,88 @@ class Param:
         if not ok:
             raise ActivationError(f"{where} must be {self.describe_range()}, got {_fmt(v)}")
         return v
+
+
+# ---------------------------------------------------------------------------
+# The domain the check resolves, per dtype (docs/activations.md, "Accepted ranges")
+# ---------------------------------------------------------------------------
+
+# gradcheck's probes reach |x| = 1e30, or the range where that is wider
+PROBE_EXTENT = 1e30
+# Parameters and kinks stay below 1/16 of the dtype's largest value, so that a
+# difference stencil θ ± 3h and the check's sums cannot overflow
+HEADROOM = 16.0
+# The shortest length scale (celu's alpha, softplus's 1/beta) the check resolves: its
+# difference steps are ε^(1/3)·max(|x|, 1) and ε^(1/3)·max(|θ|, 1), 6e-6 and 5e-3
+SHORTEST_SCALE = {"float64": 1e-3, "float32": 1e-2}
+
+
+def _slope_limits(dtype: str, extent: float) -> tuple[float, float]:
+    """A slope a keeps a·x finite at every probe: |a| <= max/(10·extent)."""
+    return 0.0, float(np.finfo(dtype).max) / (10 * extent)
+
+
+def _scale_limits(dtype: str, extent: float) -> tuple[float, float]:
+    """A length scale at least SHORTEST_SCALE."""
+    return SHORTEST_SCALE[dtype], math.inf
+
+
+def _sharpness_limits(dtype: str, extent: float) -> tuple[float, float]:
+    """A sharpness β (length scale 1/β) between SHORTEST_SCALE and its inverse."""
+    return SHORTEST_SCALE[dtype], 1 / SHORTEST_SCALE[dtype]
+
+
+def _span(lo: float, hi: float) -> str:
+    """A ``limits`` pair as text: ``0.001 to 1e+03``, ``>= 0.01``, ``|v| <= 3.4e+07``."""
+    if lo > 0 and hi < math.inf:
+        return f"{lo:.3g} to {hi:.3g}"
+    return f">= {lo:.3g}" if lo > 0 else f"|v| <= {hi:.3g}"
+
+
+def _limit_text(name: str, lo: float, hi: float) -> str:
+    if lo > 0 and hi < math.inf:
+        return f"{name} must be between {lo:.3g} and {hi:.3g}"
+    return f"{name} must be at least {lo:.3g}" if lo > 0 else f"|{name}| must be at most {hi:.3g}"
+
+
+def check_domain(
+    entry: Entry, p: Params, dtype: str = "float64", extent: float = PROBE_EXTENT
+) -> None:
+    """Raise ActivationError unless the check resolves these parameters in ``dtype``.
+
+    Every non-zero parameter keeps a non-zero value in the dtype (a position may be
+    any number: it only compares with x), is at most 1/HEADROOM of the dtype's largest
+    value and lies within its ``limits``; every kink is finite and at most that large.
+    Outside this domain a correct function can fail a check.
+    """
+    fi = np.finfo(dtype)
+    tiny, big = float(fi.smallest_subnormal), float(fi.max) / HEADROOM
+    for prm in entry.params:
+        v = p[prm.name]
+        if prm.choices is not None or not isinstance(v, float | int):
+            continue
+        where = f"{entry.name}: {prm.name}={_fmt(v)}"
+        if v != 0 and abs(v) < tiny and not prm.position:
+            raise ActivationError(f"{where} is not representable in {dtype} (it rounds to 0 there)")
+        if abs(v) > big:
+            raise ActivationError(
+                f"{where} is too large for {dtype} (at most {big:.2g}, 1/16 of its largest value)"
+            )
+        lo, hi = prm.limits(dtype, extent) if prm.limits else (0.0, math.inf)
+        if v != 0 and not lo <= abs(v) <= hi:
+            raise ActivationError(
+                f"{where} is beyond what the check resolves in {dtype}: "
+                + _limit_text(prm.name, lo, hi)
+            )
+    with np.errstate(all="ignore"):  # judged just below
+        kinks = entry.kinks(p)
+    for k in kinks:
+        finite = all(math.isfinite(v) for v in (k.x, k.left, k.right, k.jump))
+        if not finite or abs(k.x) > big:
+            raise ActivationError(
+                f"{entry.name}: these parameters put a kink at x={k.x:.3g}, beyond {dtype}'s "
+                f"range for a check (|x| <= {big:.2g})"
+            )
 
 
 class Convention(StrEnum):
@@ -163,13 +259,13 @@ class Kink:
             return self.right
         return 0.5 * (self.left + self.right)
 
-    def describe(self, name: str = "f") -> str:
+    def summary(self, name: str = "f") -> str:
         """E.g. ``relu'(0) = 0, the left derivative``."""
         prime = "'" * self.order
         return f"{name}{prime}({_fmt(self.x)}) = {_fmt(self.value)}, {self.convention}"
 
     def to_dict(self, name: str = "f") -> dict[str, Any]:
-        """Plain data; ``text`` is ``describe(name)``."""
+        """Plain data; ``text`` is ``summary(name)``."""
         return {
             "x": self.x,
             "order": self.order,
@@ -178,7 +274,7 @@ class Kink:
             "value": self.value,
             "jump": self.jump,
             "convention": self.convention,
-            "text": self.describe(name),
+            "text": self.summary(name),
         }
 
 
@@ -319,7 +415,7 @@ register(
         pytorch="torch.nn.functional.leaky_relu",
         formula=r"x\ \mathrm{if}\ x>0\ \mathrm{else}\ a x",
         derivative_formula=r"1\ \mathrm{if}\ x>0\ \mathrm{else}\ a",
-        params=(Param("negative_slope", 0.01, _SLOPE),),
+        params=(Param("negative_slope", 0.01, _SLOPE, limits=_slope_limits),),
         forward=lambda x, p: _leaky_forward(x, p["negative_slope"]),
         derivative=lambda x, p: _leaky_derivative(x, p["negative_slope"]),
         second_derivative=lambda x, p: _zeros(x),
@@ -338,7 +434,11 @@ register(
         pytorch="torch.nn.functional.prelu",
         formula=r"x\ \mathrm{if}\ x>0\ \mathrm{else}\ w x",
         derivative_formula=r"1\ \mathrm{if}\ x>0\ \mathrm{else}\ w",
-        params=(Param("weight", 0.25, "learnable slope for x < 0", learnable=True),),
+        params=(
+            Param(
+                "weight", 0.25, "learnable slope for x < 0", learnable=True, limits=_slope_limits
+            ),
+        ),
         forward=lambda x, p: _leaky_forward(x, p["weight"]),
         derivative=lambda x, p: _leaky_derivative(x, p["weight"]),
         second_derivative=lambda x, p: _zeros(x),
@@ -378,8 +478,8 @@ register(
         formula=r"x\ \mathrm{if}\ x\geq 0\ \mathrm{else}\ r x,\ r=\frac{l+u}{2}",
         derivative_formula=r"1\ \mathrm{if}\ x>0\ \mathrm{else}\ \frac{l+u}{2}",
         params=(
-            Param("lower", 1 / 8, "lower bound of the sampled slope"),
-            Param("upper", 1 / 3, "upper bound of the sampled slope"),
+            Param("lower", 1 / 8, "lower bound of the sampled slope", limits=_slope_limits),
+            Param("upper", 1 / 3, "upper bound of the sampled slope", limits=_slope_limits),
         ),
         forward=lambda x, p: _leaky_forward(x, _rrelu_slope(p)),
         derivative=lambda x, p: _leaky_derivative(x, _rrelu_slope(p)),
@@ -465,7 +565,8 @@ register(
 
 def _celu_t(x: Array, a: float) -> Array:
     """min(x, 0)/alpha, clipped at -800 first so a tiny alpha cannot overflow the division."""
-    return np.maximum(np.minimum(x, 0), -SAT * a) / a
+    floor = -min(SAT * a, float(np.finfo(x.dtype).max))  # a huge alpha: no clip, and no overflow
+    return np.maximum(np.minimum(x, 0), floor) / a
 
 
 def _celu_forward(x: Array, p: Params) -> Array:
@@ -499,7 +600,7 @@ register(
         pytorch="torch.nn.functional.celu",
         formula=r"x\ \mathrm{if}\ x>0\ \mathrm{else}\ \alpha(e^{x/\alpha}-1)",
         derivative_formula=r"1\ \mathrm{if}\ x>0\ \mathrm{else}\ e^{x/\alpha}",
-        params=(Param("alpha", 1.0, "saturation value -alpha", low=0.0),),
+        params=(Param("alpha", 1.0, "saturation value -alpha", low=0.0, limits=_scale_limits),),
         forward=_celu_forward,
         derivative=lambda x, p: np.where(x > 0, 1, np.exp(_celu_t(x, p["alpha"]))).astype(x.dtype),
         second_derivative=lambda x, p: np.where(
@@ -759,12 +860,13 @@ register(
         formula=r"\frac{1}{\beta}\ln(1+e^{\beta x})\ \mathrm{if}\ \beta x\leq t\ \mathrm{else}\ x",
         derivative_formula=r"\sigma(\beta x)\ \mathrm{if}\ \beta x\leq t\ \mathrm{else}\ 1",
         params=(
-            Param("beta", 1.0, "sharpness", low=0.0),
+            Param("beta", 1.0, "sharpness", low=0.0, limits=_sharpness_limits),
             Param(
                 "threshold",
                 20.0,
                 "above beta*x > threshold PyTorch returns x itself",
                 differentiable=False,
+                position=True,
             ),
         ),
         forward=_softplus_forward,
@@ -819,8 +921,8 @@ register(
         formula=r"\min(\max(x,\,m_0),\,m_1)",
         derivative_formula=r"1\ \mathrm{if}\ m_0<x<m_1\ \mathrm{else}\ 0",
         params=(
-            Param("min_val", -1.0, "lower clamp m_0"),
-            Param("max_val", 1.0, "upper clamp m_1"),
+            Param("min_val", -1.0, "lower clamp m_0", position=True),
+            Param("max_val", 1.0, "upper clamp m_1", position=True),
         ),
         forward=lambda x, p: np.clip(x, p["min_val"], p["max_val"]),
         derivative=lambda x, p: _step((x > p["min_val"]) & (x < p["max_val"]), x),
@@ -1074,6 +1176,11 @@ class Activation:
         """A copy with some parameters changed (validated)."""
         return get(self.name, **{**self.params, **changes})
 
+    def check_dtype(self, dtype: str = "float64", extent: float = PROBE_EXTENT) -> None:
+        """Raise ActivationError unless a check in ``dtype`` over probes up to |x| = ``extent``
+        resolves these parameters (``get`` already checked float64 at the default extent)."""
+        check_domain(self.entry, self.params, dtype, extent)
+
     # -- numerics -----------------------------------------------------------
     def _apply(self, fn: Callable[[Array, Params], Array], x: Any) -> Array:
         a = _as_array(x)
@@ -1275,6 +1382,7 @@ def get(name: str, **params: Any) -> Activation:
     problem = entry.validate(bound)
     if problem:
         raise ActivationError(problem)
+    check_domain(entry, bound)
     return Activation(entry, bound)
 
 

@@ -9,10 +9,10 @@ calls of ``f`` and ``df`` for N points (no per-element loop, no N x N Jacobian).
 Stable public API (used by ``actcheck.gradcheck`` and by ``--impl`` checks)::
 
     check_elementwise(f, df, x, *, kinks=None, order=1, dtype=None, name="f",
-                      wrt="x", step=None, safety=SAFETY, complex_step=None,
-                      fixed_shape=False) -> ElementwiseResult
+                      wrt="x", step=None, safety=None, complex_step=None,
+                      fixed_shape=False, tolerances=None) -> ElementwiseResult
     check_direction(shifted, analytic, x, *, scale, dtype=None, name="f",
-                    wrt="θ", step=None, safety=SAFETY) -> ElementwiseResult
+                    wrt="θ", step=None, safety=None, tolerances=None) -> ElementwiseResult
         (derivative along a scalar parameter θ: ``shifted(d)`` = f(x; θ+d) at all
         N points, ``analytic`` = claimed df/dθ there, ``scale`` = |θ|)
 
@@ -29,18 +29,22 @@ known kink positions (floats, or objects with ``.x`` and optionally ``.left``,
 ``.right``, ``.order`` whose declared one-sided values are then verified), or
 None when unknown (they are then detected where needed). ``order`` only labels
 the result and selects which declared sides apply (for f'' pass f' and f'').
-Errors in the arguments (step <= 0, wrong shapes) raise ValueError/TypeError.
+Errors in the arguments raise ``actcheck.errors.InputError`` (a ValueError: a
+non-positive step or safety, an unknown tolerance) or ValueError/TypeError (shapes).
+The error model's constants are ``actcheck.tolerances``' row for the dtype, with
+the caller's ``tolerances=`` dict and ``step=``/``safety=`` merged in.
 
 ``ElementwiseResult`` fields: ``x, analytic, numerical, bound, method, verdict``
 (per-point float64/int8 arrays) and ``error``, ``excess`` (= error/bound),
 ``failed_mask``; ``kinks`` (``KinkReport``: x, analytic, left, right,
 left_bound, right_bound, declared, declared_left/right, between, sides_match,
-convention, passed, ``describe(name)`` -> "relu'(0) = 0, the left
-derivative"); ``passed``, ``n_points``, ``n_failed``, ``n_skipped``,
+convention, passed, ``summary(name)`` -> "relu'(0) = 0, the left
+derivative", ``to_dict(name)``); ``passed``, ``n_points``, ``n_failed``, ``n_skipped``,
 ``max_abs_error``, ``max_rel_error``, ``median_bound``, ``max_bound``,
 ``max_excess``, ``worst(k)`` (``WorstPoint``: x, analytic, numerical, bound,
 error, excess, verdict, method), ``method_counts()``, ``verdict_counts()``,
-``complex_step`` / ``complex_step_note``. Verdict codes: ``OK``, ``MISMATCH``,
+``complex_step`` / ``complex_step_note``, ``tolerances``, ``summary()`` (one
+line), ``to_dict()`` (NaN left as NaN). Verdict codes: ``PASS``, ``MISMATCH``,
 ``KINK`` (a valid subgradient at a kink), ``KINK_MISMATCH`` (outside the
 one-sided derivatives, or declared sides that do not match), ``SKIPPED`` (no
 finite numerical derivative and no finite analytic one); ``VERDICTS`` and
@@ -59,12 +63,12 @@ c·s² + O(s⁴); with D₁ = D(h), D₂ = D(h/2):
     f'(x) ≈ R = D₂ + (D₂ - D₁)/3,        truncation ≲ |D₂ - D₁|/3
 
 *Round-off.* f carries an absolute error of about
-δf = F_ULPS·ε·(max|f| + |f'|·max(|x|, 1)) (cancellation inside an
+δf = f_ulps·ε·(max|f| + |f'|·max(|x|, 1)) (cancellation inside an
 implementation scales with |x·f'|), so R carries δf·Σ|wₖ|/h, where wₖ are the
 stencil weights of R (Σ|wₖ| = 3 for the central scheme).
 
 *Verdict.* A point is ok when
-|analytic - numerical| <= safety·(truncation + round-off) + ANALYTIC_ULPS·ε·(|f'| + |f|/max(|x|,1)),
+|analytic - numerical| <= safety·(truncation + round-off) + analytic_ulps·ε·(|f'| + |f|/max(|x|,1)),
 the last term allowing for rounding in the analytic derivative itself.
 
 *Complex step.* Where f is complex-safe, f'(x) = Im f(x + iη)/η to machine
@@ -90,38 +94,25 @@ otherwise the estimate with the smallest error decides.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from actcheck import defaults
+from actcheck.tolerances import TOLERANCES, Overrides, Tolerances, merged
 
 Array = np.ndarray
 
-# ---------------------------------------------------------------------------
-# Tolerances and constants (all in one place)
-# ---------------------------------------------------------------------------
+# The error model's constants live in actcheck/tolerances.py (one row per dtype); every
+# function below takes the row it was called with (``tol``).
 
-STEP_FLOOR = 1.0  # steps are relative to max(|x|, 1): activations have features at scale ~1
-F_ULPS = 4.0  # assumed error of an f evaluation, in units of ε·(|f| + |x f'|)
-ANALYTIC_ULPS = 32.0  # allowed rounding in the analytic derivative, in ε·(|f'| + |f|/max(|x|,1))
-SAFETY = defaults.SAFETY  # multiplies the estimated numerical error
-CS_ULPS = 8.0  # error of a complex-step derivative, in ε·(|f'| + |f|/max(|x|,1))
-SUSPECT_REL = 1e-6  # truncation estimate (relative) above which a point gets one-sided checks
-SUSPECT_BEND = 30.0  # ... and the bend (relative, in units of the step) above which it does
-CS_PROBES = 8  # points used to decide whether f is complex-safe
-CS_PROBE_RANGE = (1e-3, 20.0)  # ... taken with |x| in this range
-KINK_ULPS = 4  # a point this many ulps from a declared kink (other than 0) is at the kink
-REFINE = 8.0  # suspect points also get a central difference with step h/REFINE
-KINK_REPORT_GAP = 4.0  # detected kink points closer than this many steps form one kink
-REL_FLOOR = 1e-6  # relative errors are taken against max(|f'|, REL_FLOOR·max|f'|)
-
-OK, MISMATCH, KINK, KINK_MISMATCH, SKIPPED = 0, 1, 2, 3, 4
-VERDICTS = ("ok", "mismatch", "kink", "kink mismatch", "skipped")
+PASS, MISMATCH, KINK, KINK_MISMATCH, SKIPPED = 0, 1, 2, 3, 4
+VERDICTS = ("pass", "mismatch", "kink", "kink mismatch", "skipped")
 CENTRAL, COMPLEX, LEFT, RIGHT, BOTH = 0, 1, 2, 3, 4
 METHODS = ("central", "complex step", "left one-sided", "right one-sided", "both one-sided")
 
@@ -172,8 +163,20 @@ class WorstPoint:
     verdict: str
     method: str
 
-    def as_dict(self) -> dict[str, Any]:
+    @property
+    def passed(self) -> bool:
+        return self.verdict not in ("mismatch", "kink mismatch")
+
+    def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def summary(self) -> str:
+        """E.g. ``x=0.52: analytic 0.25, numerical 0.5, |diff| 0.25 > bound 1e-09 (mismatch)``."""
+        head = f"x={self.x:.17g}: analytic {self.analytic:.6g}, numerical {self.numerical:.6g}"
+        if not np.isfinite(self.error):
+            return f"{head}: not a finite difference ({self.verdict})"
+        sign = "<=" if self.error <= self.bound else ">"
+        return f"{head}, |diff| {self.error:.6g} {sign} bound {self.bound:.6g} ({self.verdict})"
 
 
 @dataclass(frozen=True)
@@ -205,15 +208,15 @@ class KinkReport:
     def passed(self) -> bool:
         return self.between and self.sides_match
 
-    def describe(self, name: str = "f") -> str:
+    def summary(self, name: str = "f") -> str:
         """E.g. ``relu'(0) = 0, the left derivative``."""
         prime = "'" * self.order
         return f"{name}{prime}({_g(self.x)}) = {_value(self.analytic)}, {self.convention}"
 
-    def as_dict(self, name: str = "f") -> dict[str, Any]:
+    def to_dict(self, name: str = "f") -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         d["passed"] = self.passed
-        d["text"] = self.describe(name)
+        d["text"] = self.summary(name)
         return d
 
 
@@ -235,7 +238,7 @@ class ElementwiseResult:
     complex_step: bool = False
     complex_step_note: str = ""
     step: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # free for callers' annotations
+    tolerances: Tolerances = TOLERANCES["float64"]  # the error model's row the bounds came from
 
     @property
     def error(self) -> Array:
@@ -264,7 +267,7 @@ class ElementwiseResult:
 
     def _checked(self) -> Array:
         """Points judged against a bound (kinks are judged by their one-sided derivatives)."""
-        return (self.verdict == OK) | (self.verdict == MISMATCH)
+        return (self.verdict == PASS) | (self.verdict == MISMATCH)
 
     @property
     def max_abs_error(self) -> float:
@@ -273,12 +276,12 @@ class ElementwiseResult:
 
     @property
     def max_rel_error(self) -> float:
-        """Largest |diff| / max(|f'|, REL_FLOOR·max|f'|) where the bound resolves f'."""
+        """Largest |diff| / max(|f'|, rel_floor·max|f'|) where the bound resolves f'."""
         m = self._checked()
         num = np.abs(self.numerical[m])
         big = num[np.isfinite(num)]
         # relative to the derivative, or to a small fraction of its range where it vanishes
-        floor = REL_FLOOR * float(big.max()) if big.size else 0.0
+        floor = self.tolerances.rel_floor * float(big.max()) if big.size else 0.0
         den = np.maximum(np.maximum(num, np.abs(self.analytic[m])), floor)
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.where(den > 0, self.error[m] / den, 0.0)
@@ -316,29 +319,7 @@ class ElementwiseResult:
 
     def worst(self, k: int = 5) -> list[WorstPoint]:
         """The k points furthest past their bound (failed points first)."""
-        ex = self.excess
-        failed = self.failed_mask
-        k = min(k, ex.size)
-        if k <= 0:
-            return []
-        # failed points first, each group by how far past its bound
-        pool = np.flatnonzero(failed) if failed.sum() >= k else np.arange(ex.size)
-        top = pool[np.argpartition(-ex[pool], k - 1)[:k]] if pool.size > k else pool
-        idx = top[np.lexsort((-ex[top], ~failed[top]))][:k]
-        err = self.error
-        return [
-            WorstPoint(
-                x=float(self.x[i]),
-                analytic=float(self.analytic[i]),
-                numerical=float(self.numerical[i]),
-                bound=float(self.bound[i]),
-                error=float(err[i]),
-                excess=float(ex[i]),
-                verdict=VERDICTS[self.verdict[i]],
-                method=METHODS[self.method[i]],
-            )
-            for i in idx
-        ]
+        return _worst_points(self, k)
 
     def method_counts(self) -> dict[str, int]:
         counts = np.bincount(self.method, minlength=len(METHODS))
@@ -347,6 +328,76 @@ class ElementwiseResult:
     def verdict_counts(self) -> dict[str, int]:
         counts = np.bincount(self.verdict, minlength=len(VERDICTS))
         return {VERDICTS[i]: int(c) for i, c in enumerate(counts) if c}
+
+    def summary(self, label: str | None = None) -> str:
+        """One line: the verdict, and the worst point or kink when it failed.
+
+        ``label`` names the check (default ``"f d/dx"`` from ``name``, ``wrt``, ``order``).
+        """
+        power = "" if self.order == 1 else "²"
+        what = label or f"{self.name} d{power}/d{self.wrt}{power}"
+        if self.passed:
+            return (
+                f"{what}: pass at {self.n_points:,} points (max |diff| {self.max_abs_error:.3g}, "
+                f"max rel {self.max_rel_error:.3g})"
+            )
+        if self.n_failed:
+            (w,) = self.worst(1)
+            head = f"{self.n_failed:,} of {self.n_points:,} points outside the bound"
+            return f"{what}: fail, {head}; worst {w.summary()}"
+        k = next(k for k in self.kinks if not k.passed)
+        return f"{what}: fail at a kink, {k.summary(self.name)}"
+
+    def to_dict(self, worst: int = 5) -> dict[str, Any]:
+        """Every figure (NaN stays NaN: ``actcheck.jsonout`` writes null)."""
+        return {
+            "wrt": self.wrt,
+            "order": self.order,
+            "dtype": self.dtype,
+            "passed": self.passed,
+            "points": self.n_points,
+            "failed": self.n_failed,
+            "skipped": self.n_skipped,
+            "max_abs_error": self.max_abs_error,
+            "max_rel_error": self.max_rel_error,
+            "max_error_bound": self.max_bound,
+            "median_error_bound": self.median_bound,
+            "max_error_over_bound": self.max_excess,
+            "relative_step": self.step,
+            "complex_step": self.complex_step,
+            "complex_step_note": self.complex_step_note,
+            "methods": self.method_counts(),
+            "verdicts": self.verdict_counts(),
+            "tolerances": dataclasses.asdict(self.tolerances),
+            "kinks": [k.to_dict(self.name) for k in self.kinks],
+            "worst": [w.to_dict() for w in self.worst(worst)],
+        }
+
+
+def _worst_points(r: ElementwiseResult, k: int) -> list[WorstPoint]:
+    ex = r.excess
+    failed = r.failed_mask
+    k = min(k, ex.size)
+    if k <= 0:
+        return []
+    # failed points first, each group by how far past its bound
+    pool = np.flatnonzero(failed) if failed.sum() >= k else np.arange(ex.size)
+    top = pool[np.argpartition(-ex[pool], k - 1)[:k]] if pool.size > k else pool
+    idx = top[np.lexsort((-ex[top], ~failed[top]))][:k]
+    err = r.error
+    return [
+        WorstPoint(
+            x=float(r.x[i]),
+            analytic=float(r.analytic[i]),
+            numerical=float(r.numerical[i]),
+            bound=float(r.bound[i]),
+            error=float(err[i]),
+            excess=float(ex[i]),
+            verdict=VERDICTS[r.verdict[i]],
+            method=METHODS[r.method[i]],
+        )
+        for i in idx
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -400,20 +451,15 @@ def _pow2_floor(v: Array) -> Array:
     return v
 
 
-def _steps(x64: Array, rel: float) -> Array:
-    """Power-of-two steps ~ rel·max(|x|, 1)."""
-    return _pow2_floor(np.maximum(np.abs(x64), STEP_FLOOR) * rel)
+def _steps(x64: Array, tol: Tolerances) -> Array:
+    """Power-of-two steps ~ step·max(|x|, step_floor)."""
+    return _pow2_floor(np.maximum(np.abs(x64), tol.step_floor) * tol.step)
 
 
-def _noise_scale(fmax: Array, deriv: Array, x64: Array) -> Array:
-    """Absolute error of one f evaluation, before multiplying by F_ULPS·ε."""
-    return fmax + np.abs(deriv) * np.maximum(np.abs(x64), STEP_FLOOR)
-
-
-def _allowance(deriv: Array, fabs: Array, x64: Array, eps: float) -> Array:
+def _allowance(deriv: Array, fabs: Array, x64: Array, eps: float, tol: Tolerances) -> Array:
     """Rounding allowed in the analytic derivative itself."""
     scale = np.abs(deriv) + fabs / np.maximum(np.abs(x64), 1.0)
-    return ANALYTIC_ULPS * (eps * scale + _FLOOR[eps])
+    return tol.analytic_ulps * (eps * scale + _FLOOR[eps])
 
 
 @dataclass
@@ -431,39 +477,63 @@ class _Estimate:
 
 
 def _combine(
-    values: list[Array], scheme: tuple[Array, Array, Array], h: Array, x64: Array, eps: float
+    values: list[Array],
+    scheme: tuple[Array, Array, Array],
+    h: Array,
+    lever: Array,
+    eps: float,
+    tol: Tolerances,
+    bend: bool = True,
+    work: list[Array] | None = None,
 ) -> _Estimate:
-    """Richardson combination of one stencil's f values (float64 arrays), in place where cheap."""
+    """Richardson combination of one stencil's f values (float64 arrays).
+
+    ``lever`` is max(|x|, step_floor) (the noise model's |x|). ``bend`` (central scheme only)
+    also measures |f(x+h) + f(x-h) - f(x+h/2) - f(x-h/2)|/h.
+    ``work``: six arrays of the points' size to compute in (the estimate's arrays are the
+    first four or five of them); new ones when None.
+    """
+    work = work if work is not None else [np.empty(h.size) for _ in range(6)]
+    value, trunc, noise, fmax, tmp, bent = work
     _, wc, wf = scheme
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        coarse = _weighted(wc, values)
-        fine = _weighted(wf, values)
-        fine /= h
-        coarse /= h
-        diff = np.subtract(fine, coarse, out=coarse)
-        diff /= _RICHARDSON
-        value = np.add(fine, diff, out=fine)
-        trunc = np.abs(diff, out=diff)
+        _weighted(wc, values, trunc, tmp)  # the coarse estimate, times h
+        _weighted(wf, values, value, tmp)  # the fine one
+        value /= h
+        trunc /= h
+        np.subtract(value, trunc, out=trunc)
+        trunc /= _RICHARDSON
+        value += trunc
+        np.abs(trunc, out=trunc)
         # the outermost stencil points bound |f| near x well enough for a noise model
-        fmax = np.maximum(np.abs(values[0]), np.abs(values[-1]))
-        wsum = float(np.sum(np.abs((_RICHARDSON + 1) * wf - wc))) / _RICHARDSON
-        noise = np.maximum(np.abs(x64), STEP_FLOOR)
-        noise *= np.abs(value)
+        np.abs(values[0], out=fmax)
+        np.abs(values[-1], out=tmp)
+        np.maximum(fmax, tmp, out=fmax)
+        np.abs(value, out=noise)
+        noise *= lever
         noise += fmax
         noise *= eps
         noise += _FLOOR[eps]  # below the subnormal spacing nothing is resolved
-        noise *= F_ULPS * wsum
+        noise *= tol.f_ulps * _weight_sum(scheme)
         noise /= h
-    bend = None
-    if scheme is _CENTRAL:
+        if not (bend and scheme is _CENTRAL):
+            return _Estimate(value, trunc, noise, fmax)
         # smooth f: 3/8·h·|f''|; a kink right at x: |f'(x+) - f'(x-)|/2, invisible to Richardson
-        with np.errstate(invalid="ignore", over="ignore"):
-            bend = np.abs((values[0] + values[3]) - (values[1] + values[2]))
-            bend /= h
-    return _Estimate(value, trunc, noise, fmax, bend)
+        np.add(values[0], values[3], out=bent)
+        np.add(values[1], values[2], out=tmp)
+        bent -= tmp
+        np.abs(bent, out=bent)
+        bent /= h
+    return _Estimate(value, trunc, noise, fmax, bent)
 
 
-BLOCK = 1 << 14  # points per block in the hot loops: temporaries stay in cache
+def _weight_sum(scheme: tuple[Array, Array, Array]) -> float:
+    """Σ|wₖ| of the Richardson combination R = fine + (fine - coarse)/3: its round-off gain."""
+    _, wc, wf = scheme
+    return float(np.sum(np.abs((_RICHARDSON + 1) * wf - wc))) / _RICHARDSON
+
+
+BLOCK = 1 << 15  # points per block in the hot loop: its buffers stay in L2/L3, few Python rounds
 
 
 def _blocks(n: int):
@@ -471,165 +541,109 @@ def _blocks(n: int):
         yield slice(start, min(start + BLOCK, n))
 
 
-def _central_judged(
-    direction: _XDirection,
-    h: Array,
-    lever: Array,
-    analytic: Array,
-    eps: float,
-    safety: float,
-    rel: float,
-    bend: bool,
-) -> tuple[Array, Array, Array, Array]:
-    """The hot path: central scheme, bound, verdict and 'suspect' at all N points.
-
-    Four calls of f, then arithmetic in cache-sized blocks with reused buffers (only the
-    results are full-size arrays). Same numbers as ``_combine(..., _CENTRAL, ...)`` followed
-    by ``_judge_all``: with D₁·h = (f(x+h) - f(x-h))/2 and D₂·h = f(x+h/2) - f(x-h/2),
-    value = D₂ + (D₂ - D₁)/3, truncation |D₂ - D₁|/3, and Σ|w| = 3 for the round-off.
-    """
-    x, dt = direction.xe, direction.dtype
-    hd = h.astype(dt, copy=False)
-    with np.errstate(all="ignore"):
-        fp = direction.call(x + hd, None)
-        fm = direction.call(x - hd, None)
-        half = hd * dt.type(0.5)
-        gp = direction.call(x + half, None)
-        gm = direction.call(x - half, None)
-        del half
-    n = x.size
-    value, bound = np.empty(n), np.empty(n)
-    verdict, suspect = np.empty(n, np.int8), np.empty(n, bool)
-    k = min(n, BLOCK)
-    d, fx, nz, tb, ub = (np.empty(k) for _ in range(5))
-    fb = np.empty(k, bool)
-    floor, afloor = _FLOOR[eps], ANALYTIC_ULPS * _FLOOR[eps]
-    with np.errstate(all="ignore"):
-        for sl in _blocks(n):
-            m = sl.stop - sl.start
-            d_, fx_, nz_, tb_, ub_, fb_ = d[:m], fx[:m], nz[:m], tb[:m], ub[:m], fb[:m]
-            hb, lv, v, b, s = h[sl], lever[sl], value[sl], bound[sl], suspect[sl]
-            # f's outputs are only read: a layer may keep them as its cache
-            np.subtract(fp[sl], fm[sl], out=d_)
-            d_ *= -0.5
-            np.subtract(gp[sl], gm[sl], out=v)
-            d_ += v
-            d_ *= 1 / _RICHARDSON
-            v += d_
-            v /= hb
-            np.abs(d_, out=d_)
-            d_ /= hb  # truncation
-            np.abs(fp[sl], out=fx_)
-            np.abs(fm[sl], out=tb_)
-            np.maximum(fx_, tb_, out=fx_)
-            np.abs(v, out=ub_)  # |f'|
-            np.multiply(ub_, lv, out=nz_)
-            nz_ += fx_
-            nz_ *= eps
-            nz_ += floor
-            nz_ *= F_ULPS * 3.0
-            nz_ /= hb  # round-off
-            # scale of f' for the allowance: |f'| + |f|/max(|x|, 1)  (STEP_FLOOR is 1)
-            np.divide(fx_, lv, out=tb_)
-            tb_ += ub_
-            np.add(d_, nz_, out=b)
-            b *= safety
-            np.multiply(tb_, ANALYTIC_ULPS * eps, out=ub_)
-            b += ub_
-            b += afloor
-            np.subtract(analytic[sl], v, out=ub_)
-            np.abs(ub_, out=ub_)
-            np.greater(ub_, b, out=s)
-            np.isnan(ub_, out=fb_)
-            s |= fb_
-            verdict[sl] = s
-            np.multiply(tb_, SUSPECT_REL, out=ub_)
-            np.greater(d_, ub_, out=fb_)
-            s |= fb_
-            if bend:
-                np.add(fp[sl], fm[sl], out=nz_)
-                nz_ -= gp[sl]
-                nz_ -= gm[sl]
-                np.abs(nz_, out=nz_)
-                nz_ /= hb
-                np.multiply(tb_, SUSPECT_BEND * rel, out=ub_)
-                np.greater(nz_, ub_, out=fb_)
-                s |= fb_
-    if not np.isfinite(value).all():
-        bad = ~np.isfinite(value)
-        suspect |= bad
-        verdict[bad & ~np.isfinite(analytic)] = SKIPPED
-    return value, bound, verdict, suspect
-
-
 def _judge_all(
     main: _Estimate,
     analytic: Array,
     lever: Array,
     eps: float,
-    safety: float,
-    rel: float,
+    tol: Tolerances,
+    out: tuple[Array, Array, Array] | None = None,
+    work: tuple[Array, Array, Array] | None = None,
 ) -> tuple[Array, Array, Array]:
-    """Bound, verdict and 'suspect' at every point, in cache-sized blocks.
+    """Bound, verdict and 'suspect' at every point of an estimate (into ``out`` if given;
+    ``work``: two float scratch arrays and a bool one of the same size).
 
-    bound = safety·(truncation + round-off) + ANALYTIC_ULPS·(ε·(|f'| + |f|/max(|x|,1)) + floor);
+    bound = safety·(truncation + round-off) + analytic_ulps·(ε·(|f'| + |f|/max(|x|,1)) + floor);
     suspect: failed, non-finite, rough (large truncation) or bent (a kink at x).
     """
     n = analytic.size
-    bound = np.empty(n)
-    verdict = np.empty(n, np.int8)
-    suspect = np.empty(n, bool)
-    t, u = np.empty(min(n, BLOCK)), np.empty(min(n, BLOCK))
-    flag = np.empty(min(n, BLOCK), bool)
-    floor = ANALYTIC_ULPS * _FLOOR[eps]
+    bound, verdict, suspect = out or (np.empty(n), np.empty(n, np.int8), np.empty(n, bool))
+    scale, err, flag = work or (np.empty(n), np.empty(n), np.empty(n, bool))
     with np.errstate(all="ignore"):
-        for sl in _blocks(n):
-            m = sl.stop - sl.start
-            tb, ub, fb = t[:m], u[:m], flag[:m]
-            v, b, s, vd = main.value[sl], bound[sl], suspect[sl], verdict[sl]
-            # scale of f' for the allowance: |f'| + |f|/max(|x|, 1)  (STEP_FLOOR is 1)
-            np.divide(main.fabs[sl], lever[sl], out=tb)
-            np.abs(v, out=ub)
-            tb += ub
-            np.add(main.trunc[sl], main.noise[sl], out=b)
-            b *= safety
-            np.multiply(tb, ANALYTIC_ULPS * eps, out=ub)
-            b += ub
-            b += floor
-            np.subtract(analytic[sl], v, out=ub)
-            np.abs(ub, out=ub)
-            np.greater(ub, b, out=s)  # failed
-            np.isnan(ub, out=fb)
-            s |= fb  # NaN on either side
-            vd[...] = s
-            np.multiply(tb, SUSPECT_REL, out=ub)
-            np.greater(main.trunc[sl], ub, out=fb)
-            s |= fb
-            if main.bend is not None:
-                np.multiply(tb, SUSPECT_BEND * rel, out=ub)
-                np.greater(main.bend[sl], ub, out=fb)
-                s |= fb
-    if not np.isfinite(main.value).all():
-        bad = ~np.isfinite(main.value)
+        np.divide(main.fabs, lever, out=scale)  # |f'| + |f|/max(|x|, step_floor): f' scale
+        np.abs(main.value, out=err)
+        scale += err
+        np.add(main.trunc, main.noise, out=bound)
+        bound *= tol.safety
+        np.multiply(scale, tol.analytic_ulps * eps, out=err)
+        bound += err
+        bound += tol.analytic_ulps * _FLOOR[eps]
+        np.subtract(analytic, main.value, out=err)
+        np.abs(err, out=err)
+        np.greater(err, bound, out=suspect)  # failed
+        np.isnan(err, out=flag)
+        suspect |= flag  # NaN on either side
+        verdict[...] = suspect  # MISMATCH = 1, PASS = 0
+        np.multiply(scale, tol.suspect_rel, out=err)
+        np.greater(main.trunc, err, out=flag)
+        suspect |= flag
+        if main.bend is not None:
+            np.multiply(scale, tol.suspect_bend * tol.step, out=err)
+            np.greater(main.bend, err, out=flag)
+            suspect |= flag
+    if not np.isfinite(main.value, out=flag).all():
+        bad = ~flag
         suspect |= bad
         verdict[bad & ~np.isfinite(analytic)] = SKIPPED
     return bound, verdict, suspect
 
 
-def _weighted(weights: Array, values: list[Array]) -> Array:
-    out: Array | None = None
-    for w, v in zip(weights, values, strict=True):
-        if not w:
-            continue
-        if out is None:
-            out = v * w
-        elif w == 1.0:
-            out += v
-        elif w == -1.0:
-            out -= v
+def _central_judged(
+    xdir: _XDirection,
+    h: Array,
+    lever: Array,
+    analytic: Array,
+    eps: float,
+    tol: Tolerances,
+    bend: bool,
+) -> tuple[Array, Array, Array, Array]:
+    """The hot path: the central estimate and its verdict at all N points.
+
+    Four calls of f on all points, then ``_combine`` and ``_judge_all`` block by block in
+    reused buffers, so that their temporaries stay in cache (only results are full-size).
+    """
+    values = xdir.stencil(_CENTRAL, h, None)
+    n = lever.size
+    value, bound = np.empty(n), np.empty(n)
+    verdict, suspect = np.empty(n, np.int8), np.empty(n, bool)
+    k = min(n, BLOCK)
+    work = [np.empty(k) for _ in range(7)]
+    flag = np.empty(k, bool)
+    for sl in _blocks(n):
+        m = sl.stop - sl.start
+        w = [a[:m] for a in work]
+        est = _combine(
+            [v[sl] for v in values], _CENTRAL, h[sl], lever[sl], eps, tol, bend, [value[sl], *w[:5]]
+        )
+        out = (bound[sl], verdict[sl], suspect[sl])
+        _judge_all(est, analytic[sl], lever[sl], eps, tol, out, (w[5], w[6], flag[:m]))
+    return value, bound, verdict, suspect
+
+
+@functools.cache
+def _pairing(weights: tuple[float, ...]) -> tuple[tuple[float, int, int | None], ...]:
+    """Terms (w, k, j) of Σ wₖ·vₖ: w·(v_k - v_j) where antisymmetric weights pair up."""
+    n = len(weights)
+    if all(weights[k] == -weights[n - 1 - k] for k in range(n)):
+        return tuple((w, k, n - 1 - k) for k, w in enumerate(weights) if k >= n // 2 and w)
+    return tuple((w, k, None) for k, w in enumerate(weights) if w)
+
+
+def _weighted(weights: Array, values: list[Array], out: Array, tmp: Array) -> Array:
+    """Σ wₖ·valuesₖ into ``out`` (``tmp``: scratch of the same size).
+
+    Antisymmetric weights (the central scheme's) pair up: w·(v₊ - v₋), one subtraction each.
+    """
+    for i, (w, k, j) in enumerate(_pairing(tuple(weights.tolist()))):
+        dest = out if i == 0 else tmp
+        if j is None:
+            np.multiply(values[k], w, out=dest)
         else:
-            out += v * w
-    assert out is not None
+            np.subtract(values[k], values[j], out=dest)
+            if w != 1.0:
+                dest *= w
+        if i:
+            out += tmp
     return out
 
 
@@ -660,15 +674,19 @@ class _XDirection:
             )
         return out.astype(np.float64, copy=False)
 
-    def at(self, t: float, h: Array, idx: Array | None) -> Array:
-        x = self.xe if idx is None else self.xe[idx]
-        with np.errstate(all="ignore"):
-            th = h * t if t != 1.0 else h
-            xs = x + th.astype(self.dtype, copy=False)
-            return self.call(xs, idx)
-
     def stencil(self, scheme: tuple, h: Array, idx: Array | None) -> list[Array]:
-        return [self.at(float(t), h, idx) for t in scheme[0]]
+        """f at x + t·h for each offset t; x - |t|·h for negative t (one product per |t|)."""
+        x = self.xe if idx is None else self.xe[idx]
+        steps: dict[float, Array] = {}
+        out = []
+        with np.errstate(all="ignore"):
+            for t in scheme[0]:
+                a = abs(float(t))
+                if a not in steps:
+                    steps[a] = (h if a == 1.0 else h * a).astype(self.dtype, copy=False)
+                xs = x + steps[a] if t >= 0 else x - steps[a]
+                out.append(self.call(xs, idx))
+        return out
 
 
 class _ShiftDirection:
@@ -691,11 +709,19 @@ class _ShiftDirection:
         return [self.at(float(t), h, idx) for t in scheme[0]]
 
 
-def _estimate(direction: Any, scheme: tuple, h: Any, idx: Array | None, x64: Array, eps: float):
+def _estimate(
+    direction: Any,
+    scheme: tuple,
+    h: Any,
+    idx: Array | None,
+    x64: Array,
+    eps: float,
+    tol: Tolerances,
+) -> _Estimate:
     hh = h if idx is None else h[idx]
     xx = x64 if idx is None else x64[idx]
     values = direction.stencil(scheme, h if isinstance(direction, _ShiftDirection) else hh, idx)
-    return _combine(values, scheme, hh, xx, eps)
+    return _combine(values, scheme, hh, np.maximum(np.abs(xx), tol.step_floor), eps, tol)
 
 
 # ---------------------------------------------------------------------------
@@ -780,7 +806,7 @@ def _geometry(x64: Array, h: Array, barriers: Array, delta: Array) -> _Geometry:
     )
 
 
-def _barriers(kinks: Sequence[Any] | None, dtype: np.dtype) -> tuple[Array, Array]:
+def _barriers(kinks: Sequence[Any] | None, dtype: np.dtype, kink_ulps: int) -> tuple[Array, Array]:
     """Kink positions as the eval dtype sees them, and how close counts as 'at' each."""
     if not kinks:
         return np.empty(0), np.empty(0)
@@ -791,7 +817,7 @@ def _barriers(kinks: Sequence[Any] | None, dtype: np.dtype) -> tuple[Array, Arra
     # and the branch condition may flip a few ulps off the declared position: points that
     # close are at the kink. At 0 the condition (x > 0) is exact.
     ulp = np.spacing(np.abs(rounded).astype(dtype)).astype(np.float64)
-    delta = np.where(pos == 0, 0.0, KINK_ULPS * ulp)
+    delta = np.where(pos == 0, 0.0, kink_ulps * ulp)
     keep = np.concatenate(([True], np.diff(rounded) > 0))
     return rounded[keep], delta[keep]
 
@@ -801,17 +827,17 @@ def _barriers(kinks: Sequence[Any] | None, dtype: np.dtype) -> tuple[Array, Arra
 # ---------------------------------------------------------------------------
 
 
-def _convention(a: float, left: float, right: float, tol: float) -> str:
-    if abs(a - left) <= tol and abs(a - right) <= tol:
+def _convention(a: float, left: float, right: float, bound: float) -> str:
+    if abs(a - left) <= bound and abs(a - right) <= bound:
         return "both one-sided derivatives agree"
-    if abs(a - left) <= tol:
+    if abs(a - left) <= bound:
         return "the left derivative"
-    if abs(a - right) <= tol:
+    if abs(a - right) <= bound:
         return "the right derivative"
-    if abs(a - 0.5 * (left + right)) <= tol:
+    if abs(a - 0.5 * (left + right)) <= bound:
         return "the midpoint"
     lo, hi = min(left, right), max(left, right)
-    if lo - tol <= a <= hi + tol:
+    if lo - bound <= a <= hi + bound:
         return "between the one-sided derivatives"
     return f"outside the one-sided derivatives [{_g(lo)}, {_g(hi)}]"
 
@@ -820,8 +846,8 @@ def _complex_probe(
     f: Callable,
     xe: Array,
     idx: Array,
-    ref: _Estimate,
-    safety: float,
+    central: _Estimate,
+    tol: Tolerances,
     eps: float,
     fixed_shape: bool,
 ) -> tuple[bool, str]:
@@ -829,17 +855,18 @@ def _complex_probe(
         # a ComplexWarning (imaginary part discarded) means unsafe; overflow is f's own business
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("error")
-            cs, _ = _complex_step(f, xe, idx, fixed_shape)
+            cs, _ = _complex_step(f, xe, idx, fixed_shape, tol.cs_step)
     except Exception as err:  # any failure means: not complex-safe
         return False, f"not complex-safe (raises {type(err).__name__})"
     if cs is None:
         return False, "not complex-safe (returns a real array)"
     x64 = xe[idx].astype(np.float64)
-    tol = ref.total(safety) + _allowance(ref.value, ref.fabs, x64, eps)
+    bound = central.total(tol.safety) + _allowance(central.value, central.fabs, x64, eps, tol)
     with np.errstate(invalid="ignore"):
         # only probes where the central difference itself is smooth can testify
-        smooth = ref.trunc <= SUSPECT_REL * (np.abs(ref.value) + ref.fabs / np.maximum(x64, 1.0))
-        bad = smooth & ~(np.abs(cs - ref.value) <= tol)
+        scale = np.abs(central.value) + central.fabs / np.maximum(x64, 1.0)
+        smooth = central.trunc <= tol.suspect_rel * scale
+        bad = smooth & ~(np.abs(cs - central.value) <= bound)
     if not smooth.any():
         return False, "not used (no smooth probe point)"
     if bad.any():
@@ -849,7 +876,7 @@ def _complex_probe(
 
 
 def _complex_step(
-    f: Callable, x: Array, idx: Array | None = None, fixed_shape: bool = False
+    f: Callable, x: Array, idx: Array | None, fixed_shape: bool, cs_step: float
 ) -> tuple[Array | None, Array]:
     """Im f(x + iη)/η and Re f(x + iη) at x[idx]; (None, ...) when f returns a real array.
 
@@ -857,7 +884,7 @@ def _complex_step(
     """
     cdtype = np.complex64 if x.dtype == np.float32 else np.complex128
     xs = x if idx is None else x[idx]
-    eta = np.float64(1e-10 if x.dtype == np.float32 else 1e-20) * np.maximum(np.abs(xs), 1.0)
+    eta = np.float64(cs_step) * np.maximum(np.abs(xs), 1.0)
     eta = eta.astype(x.dtype)
     if idx is not None and fixed_shape and idx.size != x.size:
         z = x.astype(cdtype)
@@ -884,11 +911,61 @@ def _judge(analytic: Array, est_value: Array, bound: Array) -> Array:
     with np.errstate(invalid="ignore", over="ignore"):
         err = analytic - est_value
         np.abs(err, out=err)
-        v = (err > bound).view(np.int8)  # MISMATCH = 1, OK = 0
+        v = (err > bound).view(np.int8)  # MISMATCH = 1, PASS = 0
         v |= np.isnan(err).view(np.int8)
     if not np.isfinite(est_value).all():
         v[~np.isfinite(est_value) & ~np.isfinite(analytic)] = SKIPPED
     return v
+
+
+def _try_complex_step(
+    xdir: _XDirection,
+    geo: _Geometry,
+    h: Array,
+    x64: Array,
+    eps: float,
+    tol: Tolerances,
+    complex_step: bool | None,
+) -> tuple[bool, str]:
+    """Decide on a few clean points whether f is complex-safe (``complex_step`` None)."""
+    if complex_step is False:
+        return False, "off"
+    use_cs, note = False, "off"
+    ax = np.abs(x64)
+    # ordinary points: away from 0 (where kinks like to sit) and from overflow
+    clean = geo.central & np.isfinite(x64) & (ax >= tol.cs_probe_low) & (ax <= tol.cs_probe_high)
+    probe = _probe_indices(clean, tol.cs_probes)
+    if probe.size:
+        central = _estimate(xdir, _CENTRAL, h, probe, x64, eps, tol)
+        use_cs, note = _complex_probe(xdir.f, xdir.xe, probe, central, tol, eps, xdir.fixed_shape)
+    if complex_step and not use_cs:
+        raise ValueError(f"complex_step=True but f is {note}")
+    return use_cs, note
+
+
+def _complex_estimate(
+    xdir: _XDirection, lever: Array, eps: float, tol: Tolerances
+) -> _Estimate | None:
+    """Im f(x + iη)/η at every point with its error (no truncation); None if f returns reals."""
+    with np.errstate(all="ignore"):
+        cs, fre = _complex_step(xdir.f, xdir.xe, None, xdir.fixed_shape, tol.cs_step)
+    if cs is None:
+        return None
+    fabs = np.abs(fre)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scale = np.abs(cs) + fabs / lever
+        noise = tol.cs_ulps * (eps * scale + _FLOOR[eps])
+    return _Estimate(cs, np.zeros(cs.size), noise, fabs)
+
+
+def _own_sides(xdir: _XDirection, geo: _Geometry, x64: Array, eps: float, tol: Tolerances):
+    """Points closer to a declared kink than the central stencil: their own side's estimate."""
+    for idx, scheme, steps, code in (
+        (geo.own_left, _LEFT, geo.h_left, LEFT),
+        (geo.own_right, _RIGHT, geo.h_right, RIGHT),
+    ):
+        if idx.size:
+            yield idx, code, _estimate(xdir, scheme, steps, idx, x64, eps, tol)
 
 
 def check_elementwise(
@@ -902,9 +979,10 @@ def check_elementwise(
     name: str = "f",
     wrt: str = "x",
     step: float | None = None,
-    safety: float = SAFETY,
+    safety: float | None = None,
     complex_step: bool | None = None,
     fixed_shape: bool = False,
+    tolerances: Overrides = None,
 ) -> ElementwiseResult:
     """Compare ``df(x)`` with numerical derivatives of ``f`` at every point of ``x``.
 
@@ -917,83 +995,53 @@ def check_elementwise(
             one-sided values checked). None: unknown, detected where needed.
         order: 1 or 2; only labels the result and selects declared sides.
         dtype: evaluation dtype, float64 (default: x's float dtype) or float32.
-        step: relative step (default ε^{1/3} of ``dtype``).
-        safety: factor on the estimated numerical error.
+        step: relative step (default: the dtype's ``tolerances`` row, ε^{1/3}).
+        safety: factor on the estimated numerical error (default: the row's, 4).
         complex_step: True/False to force, None to detect.
         fixed_shape: always call f with N points (pads subsets).
+        tolerances: overrides of the error model (``actcheck.tolerances``), a dict
+            such as ``{"safety": 8}`` merged over the dtype's row, or a whole row.
 
     Returns:
         ElementwiseResult with per-point arrays, kink reports and ``passed``.
     """
     xe, dt = _as_points(x, dtype)
+    tol = merged(dt, tolerances, step=step, safety=safety)
     eps = _eps(dt)
-    rel = float(step) if step is not None else eps ** (1 / 3)
-    if not rel > 0:
-        raise ValueError(f"step must be positive, got {step}")
-    if not safety > 0:
-        raise ValueError(f"safety must be positive, got {safety}")
     x64 = xe.astype(np.float64, copy=False)
-    n = x64.size
-    lever = np.maximum(np.abs(x64), STEP_FLOOR)
-    h = _pow2_floor(lever * rel)
-    barriers, delta = _barriers(kinks, dt)
+    lever = np.maximum(np.abs(x64), tol.step_floor)
+    h = _pow2_floor(lever * tol.step)
+    barriers, delta = _barriers(kinks, dt, tol.kink_ulps)
     geo = _geometry(x64, h, barriers, delta)
     xdir = _XDirection(f, xe, fixed_shape)
-
     # complex step: decided on a few clean points, then used everywhere (kink neighbours and
     # failing points are redone below with real differences)
-    use_cs, note = False, "off"
-    if complex_step is not False:
-        clean = geo.central & np.isfinite(x64)
-        ax = np.abs(x64)
-        # ordinary points: away from 0 (where kinks like to sit) and from overflow
-        probe = _probe_indices(
-            clean & (ax >= CS_PROBE_RANGE[0]) & (ax <= CS_PROBE_RANGE[1]), CS_PROBES
-        )
-        if probe.size:
-            ref = _estimate(xdir, _CENTRAL, h, probe, x64, eps)
-            use_cs, note = _complex_probe(f, xe, probe, ref, safety, eps, fixed_shape)
-        if complex_step and not use_cs:
-            raise ValueError(f"complex_step=True but f is {note}")
+    use_cs, note = _try_complex_step(xdir, geo, h, x64, eps, tol, complex_step)
     with np.errstate(all="ignore"):
         analytic = np.asarray(df(xe)).astype(np.float64, copy=False)
     if analytic.shape != xe.shape:
         raise ValueError(f"df returned shape {analytic.shape} for input of shape {xe.shape}")
-    judged = None
-    if use_cs:
-        with np.errstate(all="ignore"):
-            cs, fre = _complex_step(f, xe, None, fixed_shape)
-        if cs is not None:
-            fabs_cs = np.abs(fre)
-            with np.errstate(invalid="ignore", over="ignore"):
-                scale = np.abs(cs) + fabs_cs / lever
-                noise_cs = CS_ULPS * (eps * scale + _FLOOR[eps])
-            main = _Estimate(cs, np.zeros(n), noise_cs, fabs_cs)
-            judged = (cs, *_judge_all(main, analytic, lever, eps, safety, rel))
-        else:
+    main = _complex_estimate(xdir, lever, eps, tol) if use_cs else None
+    if main is not None:
+        value = main.value
+        bound, verdict, suspect = _judge_all(main, analytic, lever, eps, tol)
+    else:
+        if use_cs:
             use_cs, note = False, "not complex-safe (returns a real array)"
-    if judged is None:
         # the bend finds kinks sitting right at a stencil's centre: only needed when unknown
-        judged = _central_judged(xdir, h, lever, analytic, eps, safety, rel, bend=kinks is None)
-    value, bound, verdict, suspect = judged
-    method = np.full(n, COMPLEX if use_cs else CENTRAL, np.int8)
-
-    # points closer to a declared kink than the central stencil: their own side only
-    for idx, scheme, steps, code in (
-        (geo.own_left, _LEFT, geo.h_left, LEFT),
-        (geo.own_right, _RIGHT, geo.h_right, RIGHT),
-    ):
-        if idx.size:
-            est = _estimate(xdir, scheme, steps, idx, x64, eps)
-            b, v, s = _judge_all(est, analytic[idx], lever[idx], eps, safety, rel)
-            value[idx], bound[idx], verdict[idx], suspect[idx] = est.value, b, v, s
-            method[idx] = code
+        judged = _central_judged(xdir, h, lever, analytic, eps, tol, bend=kinks is None)
+        value, bound, verdict, suspect = judged
+    method = np.full(x64.size, COMPLEX if use_cs else CENTRAL, np.int8)
+    for idx, code, est in _own_sides(xdir, geo, x64, eps, tol):
+        b, v, s = _judge_all(est, analytic[idx], lever[idx], eps, tol)
+        value[idx], bound[idx], verdict[idx], suspect[idx] = est.value, b, v, s
+        method[idx] = code
     verdict[geo.at_kink] = KINK
     suspect &= ~geo.at_kink
     sides_idx = np.flatnonzero(geo.at_kink | suspect)
     reports: list[KinkReport] = []
     if sides_idx.size:
-        ctx = _Sides(xdir, geo, h, x64, x64, eps, safety, kinks, barriers, order, rel)
+        ctx = _Sides(xdir, geo, h, x64, x64, eps, tol, kinks, barriers, order)
         reports = ctx.resolve(sides_idx, analytic, value, bound, verdict, method)
     return ElementwiseResult(
         name=name,
@@ -1009,7 +1057,8 @@ def check_elementwise(
         kinks=tuple(reports),
         complex_step=use_cs,
         complex_step_note=note,
-        step=rel,
+        step=tol.step,
+        tolerances=tol,
     )
 
 
@@ -1023,24 +1072,27 @@ class _Sides:
     lever: Array  # x for the x direction, θ along a parameter (the noise model takes max(|.|, 1))
     xpts: Array  # the probe points, for reports
     eps: float
-    safety: float
+    tol: Tolerances
     kinks: Sequence[Any] | None
     barriers: Array
     order: int
-    rel: float
 
     def _rough(self, est: _Estimate, idx: Array) -> Array:
         """Truncation (or bend) beyond what round-off explains: f is not smooth in the stencil."""
-        lever = np.maximum(np.abs(self.lever[idx]), STEP_FLOOR)
+        tol = self.tol
+        lever = np.maximum(np.abs(self.lever[idx]), tol.step_floor)
         with np.errstate(invalid="ignore", over="ignore"):
             scale = np.abs(est.value) + est.fabs / lever
-            rough = est.trunc > np.maximum(SUSPECT_REL * scale, self.safety * est.noise)
+            rough = est.trunc > np.maximum(tol.suspect_rel * scale, tol.safety * est.noise)
             if est.bend is not None:
-                rough |= est.bend > SUSPECT_BEND * self.rel * scale + est.noise
+                rough |= est.bend > tol.suspect_bend * tol.step * scale + est.noise
         return rough | ~np.isfinite(est.value)
 
     def _bound(self, est: _Estimate, idx: Array) -> Array:
-        return est.total(self.safety) + _allowance(est.value, est.fabs, self.lever[idx], self.eps)
+        lever = self.lever[idx]
+        return est.total(self.tol.safety) + _allowance(
+            est.value, est.fabs, lever, self.eps, self.tol
+        )
 
     def _side(self, idx: Array, declared: Array, open_: tuple, closed: tuple, hs: Array):
         """Open formula at declared kinks, closed elsewhere; NaN where a barrier is too close."""
@@ -1048,7 +1100,7 @@ class _Sides:
         for mask, scheme, steps in ((declared, open_, hs), (~declared, closed, self.h)):
             sub = idx[mask]
             if sub.size:
-                e = _estimate(self.direction, scheme, steps, sub, self.lever, self.eps)
+                e = _estimate(self.direction, scheme, steps, sub, self.lever, self.eps, self.tol)
                 if scheme is closed:
                     # a declared barrier within the stencil makes this side meaningless
                     e.value[hs[sub] < self.h[sub]] = np.nan
@@ -1081,12 +1133,14 @@ class _Sides:
         c_rough, f_rough = np.ones(idx.size, bool), np.ones(idx.size, bool)
         if clean.any():
             ci = idx[clean]
-            central = _estimate(d, _CENTRAL, self.h, ci, self.lever, self.eps)
+            central = _estimate(d, _CENTRAL, self.h, ci, self.lever, self.eps, self.tol)
             cv[clean], cb[clean] = central.value, self._bound(central, ci)
             c_rough[clean] = self._rough(central, ci)
             # a function sharper than the step assumes (softplus with beta=200 in float32)
             # gets a truthful bound from a smaller step
-            fine = _estimate(d, _CENTRAL, self.h / REFINE, ci, self.lever, self.eps)
+            fine = _estimate(
+                d, _CENTRAL, self.h / self.tol.refine, ci, self.lever, self.eps, self.tol
+            )
             fv[clean], fb[clean] = fine.value, self._bound(fine, ci)
             f_rough[clean] = self._rough(fine, ci)
         a = analytic[idx]
@@ -1110,7 +1164,7 @@ class _Sides:
             agree = np.abs(cand_v - a) <= cand_b
             hi_t = np.max(np.where(trusted, cand_v, -np.inf), axis=0)
             lo_t = np.min(np.where(trusted, cand_v, np.inf), axis=0)
-            own = np.min(np.where(trusted, cand_b, np.inf), axis=0) / self.safety
+            own = np.min(np.where(trusted, cand_b, np.inf), axis=0) / self.tol.safety
             conflict = (trusted.sum(axis=0) >= 2) & (hi_t - lo_t > 2 * own)
         tightest = np.argmin(cand_b, axis=0)
         vouch = np.where(
@@ -1150,15 +1204,19 @@ class _Sides:
                 reports = [r for r in reports if r.x != float(xs[j])] + [report]
                 seen.add(float(xs[j]))
         gaps = left.value - right.value
-        for j in _cluster_heads(np.flatnonzero(detected), xs, self.h[idx], gaps):
+        gap = self.tol.kink_report_gap
+        for j in _cluster_heads(np.flatnonzero(detected), xs, gap * self.h[idx], gaps):
             reports.append(_report(j, a, left, right, bl, br, xs, self.order, False, None, True))
         return reports
 
 
 def _report(j, a, left, right, bl, br, xs, order, declared, want, sides_ok) -> KinkReport:
-    tol = max(float(bl[j]), float(br[j]))
     lv, rv = float(left.value[j]), float(right.value[j])
     av = float(a[j])
+    if want is None:
+        convention = _convention(av, lv, rv, max(float(bl[j]), float(br[j])))
+    else:
+        convention = _declared_convention(av, want)
     lo, hi = min(lv - bl[j], rv - br[j]), max(lv + bl[j], rv + br[j])
     return KinkReport(
         x=float(xs[j]),
@@ -1173,27 +1231,25 @@ def _report(j, a, left, right, bl, br, xs, order, declared, want, sides_ok) -> K
         declared_right=None if want is None else float(want[1]),
         between=bool(lo <= av <= hi),
         sides_match=sides_ok,
-        convention=_convention(av, lv, rv, tol) if want is None else _declared_convention(av, want),
+        convention=convention,
     )
 
 
 def _declared_convention(a: float, want: tuple[float, float]) -> str:
     """Name the convention from the declared one-sided values, compared in a's own precision."""
     left, right = want
-    d32 = float(np.float32(a)) == a
-    tol = (
-        ANALYTIC_ULPS
-        * _eps(np.dtype(np.float32 if d32 else np.float64))
-        * max(abs(left), abs(right), 1e-300)
-    )
-    is_left, is_right = abs(a - left) <= tol, abs(a - right) <= tol
+    with np.errstate(over="ignore"):  # past float32's range a is not a float32 value: inf != a
+        d32 = float(np.float32(a)) == a
+    dt = np.dtype(np.float32 if d32 else np.float64)
+    bound = TOLERANCES[dt.name].analytic_ulps * _eps(dt) * max(abs(left), abs(right), 1e-300)
+    is_left, is_right = abs(a - left) <= bound, abs(a - right) <= bound
     if is_left and is_right:
         return "both one-sided derivatives, equal at this precision"
     if is_left:
         return "the left derivative"
     if is_right:
         return "the right derivative"
-    return _convention(a, left, right, tol)
+    return _convention(a, left, right, bound)
 
 
 def _declared_sides(kinks: Sequence[Any] | None, order: int) -> dict[float, tuple[float, float]]:
@@ -1210,14 +1266,14 @@ def _nearest(barriers: Array, x: float) -> float | None:
     return float(barriers[np.argmin(np.abs(barriers - x))])
 
 
-def _cluster_heads(j: Array, xs: Array, h: Array, gap: Array) -> list[int]:
-    """One representative per group of neighbouring detected kink points (largest gap)."""
+def _cluster_heads(j: Array, xs: Array, reach: Array, gap: Array) -> list[int]:
+    """One representative per group of detected kink points within ``reach`` of each other."""
     if j.size == 0:
         return []
     order = j[np.argsort(xs[j], kind="stable")]
     groups, group = [], [order[0]]
     for a, b in itertools.pairwise(order):
-        if xs[b] - xs[a] <= KINK_REPORT_GAP * max(h[a], h[b]):
+        if xs[b] - xs[a] <= max(reach[a], reach[b]):
             group.append(b)
         else:
             groups.append(group)
@@ -1261,38 +1317,41 @@ def check_direction(
     name: str = "f",
     wrt: str = "θ",
     step: float | None = None,
-    safety: float = SAFETY,
+    safety: float | None = None,
+    tolerances: Overrides = None,
 ) -> ElementwiseResult:
     """Check d f(x; θ)/dθ at every point x, for a scalar θ.
 
     ``shifted(δ)`` returns f(x; θ+δ) at all N points (one vectorised call per
     δ); ``analytic`` is the claimed df/dθ at the N points; ``scale`` is |θ|
-    (the step is ε^{1/3}·max(|θ|, tiny), a power of two). Kinks in θ (a clamp
-    reaching x) are unknown and detected as in ``check_elementwise``.
+    (the step is step·max(|θ|, step_floor), a power of two). Kinks in θ (a clamp
+    reaching x) are unknown and detected as in ``check_elementwise``, with the
+    same error model (``step``, ``safety`` and ``tolerances`` as there).
     """
     xe, dt = _as_points(x, dtype)
+    tol = merged(dt, tolerances, step=step, safety=safety)
     eps = _eps(dt)
-    rel = float(step) if step is not None else eps ** (1 / 3)
     x64 = xe.astype(np.float64)
     n = x64.size
-    hs = float(_pow2_below(np.array(rel * max(abs(scale), STEP_FLOOR))))
+    lever = max(abs(scale), tol.step_floor)
+    hs = float(_pow2_below(np.array(tol.step * lever)))
     h = np.full(n, hs)
     sdir = _ShiftDirection(shifted)
     # the noise model scales with |x·f'|; along θ the lever is |θ| rather than |x|
-    theta = np.full(n, max(abs(scale), STEP_FLOOR))
-    est = _estimate(sdir, _CENTRAL, h, None, theta, eps)
+    theta = np.full(n, lever)
+    est = _estimate(sdir, _CENTRAL, h, None, theta, eps, tol)
     a = np.asarray(analytic, dtype=np.float64).ravel()
-    bound = est.total(safety) + _allowance(est.value, est.fabs, theta, eps)
+    bound = est.total(tol.safety) + _allowance(est.value, est.fabs, theta, eps, tol)
     verdict = _judge(a, est.value, bound)
     method = np.full(n, CENTRAL, np.int8)
     with np.errstate(invalid="ignore"):
-        rough = est.trunc > SUSPECT_REL * (np.abs(est.value) + est.fabs / theta)
+        rough = est.trunc > tol.suspect_rel * (np.abs(est.value) + est.fabs / theta)
     idx = np.flatnonzero((verdict == MISMATCH) | rough | ~np.isfinite(est.value))
     value = est.value.copy()
     reports: list[KinkReport] = []
     if idx.size:
         geo = _geometry(theta, h, np.empty(0), np.empty(0))
-        ctx = _Sides(sdir, geo, h, theta, x64, eps, safety, None, np.empty(0), 1, rel)
+        ctx = _Sides(sdir, geo, h, theta, x64, eps, tol, None, np.empty(0), 1)
         reports = ctx.resolve(idx, a, value, bound, verdict, method)
     return ElementwiseResult(
         name=name,
@@ -1309,15 +1368,38 @@ def check_direction(
         complex_step=False,
         complex_step_note="off (parameter direction)",
         step=hs,
+        tolerances=tol,
     )
 
 
-def richardson_central(f: Callable[[Array], Any], x: Any, *, dtype: Any = None) -> Array:
-    """Just the numerical derivative (central differences + Richardson), no verdicts."""
+def richardson_central(
+    f: Callable[[Array], Any],
+    x: Any,
+    *,
+    dtype: Any = None,
+    kinks: Sequence[Any] | None = None,
+    tolerances: Overrides = None,
+) -> Array:
+    """Just the numerical derivative of ``f`` at every point of ``x``, no verdicts.
+
+    Central differences + Richardson, R = D(h/2) + (D(h/2) - D(h))/3, with the
+    engine's steps. With ``kinks`` (positions, or objects with ``.x``) no stencil
+    crosses one: points closer than their stencil use their own side's one-sided
+    formula, and points at a kink get NaN (no single derivative exists there).
+    """
     xe, dt = _as_points(x, dtype)
+    tol = merged(dt, tolerances)
+    eps = _eps(dt)
     x64 = xe.astype(np.float64)
-    h = _steps(x64, _eps(dt) ** (1 / 3))
-    return _estimate(_XDirection(f, xe, False), _CENTRAL, h, None, x64, _eps(dt)).value
+    h = _steps(x64, tol)
+    xdir = _XDirection(f, xe, False)
+    value = _estimate(xdir, _CENTRAL, h, None, x64, eps, tol).value
+    if kinks:
+        geo = _geometry(x64, h, *_barriers(kinks, dt, tol.kink_ulps))
+        for idx, _, est in _own_sides(xdir, geo, x64, eps, tol):
+            value[idx] = est.value
+        value[geo.at_kink] = np.nan
+    return value
 
 
 # ---------------------------------------------------------------------------
@@ -1382,9 +1464,8 @@ __all__ = [
     "LEFT",
     "METHODS",
     "MISMATCH",
-    "OK",
+    "PASS",
     "RIGHT",
-    "SAFETY",
     "SKIPPED",
     "VERDICTS",
     "Directional",

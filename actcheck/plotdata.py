@@ -25,6 +25,8 @@ import numpy as np
 
 from actcheck import defaults
 from actcheck.activations import Activation, Kink
+from actcheck.numdiff import richardson_central
+from actcheck.tolerances import TOLERANCES
 
 # ---------------------------------------------------------------------------
 # Constants (one place)
@@ -39,10 +41,9 @@ DEFAULT_MARKERS = 17
 BASE_RANGE = (-4.0, 4.0)
 _KINK_REACH = 10.0
 _KINK_MARGIN = 1.5
-# Points this many ulps (of max(|x|, 1)) either side of a kink sit on its two branches.
-_KINK_ULPS = 8
-# Richardson step, relative to max(|x|, 1): truncation O(h⁴) ~ 1e-12, rounding ~ 1e-13.
-_STEP = 1e-3
+# Points this many ulps (of max(|x|, 1)) either side of a kink sit on its two branches: twice
+# the distance within which the engine counts a point as at the kink (its branch may flip).
+_BRANCH_ULPS = 2 * TOLERANCES["float64"].kink_ulps
 # A segment of f spanning less than this fraction of its panel's y range looks flat:
 # it gets a zoomed inset (LeakyReLU(0.01) must not read as ReLU).
 ZOOM_FRACTION = 0.05
@@ -136,7 +137,7 @@ def kinks_in(act: Activation, lo: float, hi: float) -> tuple[Kink, ...]:
 
 def kink_delta(x: float) -> float:
     """A step of a few ulps at x: f(x ± delta) lies on the branch either side."""
-    return _KINK_ULPS * float(np.spacing(max(abs(x), 1.0)))
+    return _BRANCH_ULPS * float(np.spacing(max(abs(x), 1.0)))
 
 
 def auto_range(acts: Sequence[Activation]) -> tuple[float, float]:
@@ -232,45 +233,14 @@ def _num(v: float) -> str:
 # ---------------------------------------------------------------------------
 
 
-def numerical_derivative(
-    g, x: np.ndarray, barriers: Sequence[float] = (), step: float = _STEP
-) -> np.ndarray:
-    """Richardson central difference of ``g`` at ``x``, one-sided next to a barrier.
+def numerical_derivative(g, x: np.ndarray, barriers: Sequence[float] = ()) -> np.ndarray:
+    """The engine's numerical derivative of ``g`` (elementwise on arrays) at every ``x``.
 
-    ``barriers`` are points where g or its derivative jumps; no stencil crosses one.
-    A point exactly on a barrier gets NaN (no derivative exists there).
+    Richardson central differences (``numdiff.richardson_central``, the error model of
+    ``actcheck.tolerances``); ``barriers`` are points where g or its derivative jumps: no
+    stencil crosses one, and a point on one gets NaN (no derivative exists there).
     """
-    x = np.asarray(x, dtype=float)
-    h = step * np.maximum(np.abs(x), 1.0)
-    bars = np.sort(np.asarray(barriers, dtype=float))
-    out = np.empty_like(x)
-    for i, (xi, hi) in enumerate(zip(x, h, strict=True)):
-        dist = bars - xi
-        if np.any(dist == 0):
-            out[i] = np.nan
-            continue
-        right_gap = dist[dist > 0].min() if np.any(dist > 0) else np.inf
-        left_gap = -dist[dist < 0].max() if np.any(dist < 0) else np.inf
-        if min(left_gap, right_gap) > hi:
-            out[i] = _central(g, xi, hi)
-        else:
-            # step into the wider side, never past the next barrier there
-            sign = 1.0 if right_gap >= left_gap else -1.0
-            gap = max(right_gap, left_gap)
-            out[i] = _one_sided(g, xi, sign * min(hi, 0.5 * gap))
-    return out
-
-
-def _central(g, x: float, h: float) -> float:
-    def d(s: float) -> float:
-        return (g(x + s) - g(x - s)) / (2 * s)
-
-    return (4 * d(h / 2) - d(h)) / 3
-
-
-def _one_sided(g, x: float, h: float) -> float:
-    # second-order forward (h > 0) or backward (h < 0) difference
-    return (4 * g(x + h / 2) - 3 * g(x) - g(x + h)) / h
+    return richardson_central(g, np.asarray(x, dtype=float), kinks=list(barriers))
 
 
 def numerical_markers(act: Activation, order: int, lo: float, hi: float, count: int) -> Markers:
@@ -280,12 +250,8 @@ def numerical_markers(act: Activation, order: int, lo: float, hi: float, count: 
     """
     xs = np.linspace(lo, hi, count)
     below = order - 1
-
-    def g(v: float) -> float:
-        return float(_evaluate(act, below, np.array([v]))[0])
-
     barriers = [k.x for k in act.kinks]
-    ys = numerical_derivative(g, xs, barriers)
+    ys = numerical_derivative(lambda v: _evaluate(act, below, v), xs, barriers)
     keep = ~np.isnan(ys)
     return Markers(order, xs[keep], ys[keep])
 

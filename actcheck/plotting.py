@@ -7,6 +7,7 @@ matplotlib is imported inside the functions that draw, so importing this module
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from actcheck.activations import Activation
-    from actcheck.gradcheck import GradcheckResult
+    from actcheck.catalogcheck import GradcheckResult
     from actcheck.plotdata import CurveData
 
 
@@ -134,6 +135,16 @@ def _rc(theme: Theme) -> dict[str, Any]:
         "ytick.color": theme.muted,
         "grid.color": theme.grid,
         "grid.linewidth": 0.7,
+        # grid and tick style as defaults for every new axes, not per-axes calls afterwards:
+        # ax.grid() and ax.tick_params() afterwards re-style every tick already made
+        "axes.grid": True,
+        "axes.axisbelow": True,
+        "xtick.major.size": 3,
+        "ytick.major.size": 3,
+        "xtick.major.width": 0.8,
+        "ytick.major.width": 0.8,
+        "xtick.major.pad": 2,
+        "ytick.major.pad": 2,
         "legend.frameon": False,
         "svg.fonttype": "path",
         "pdf.fonttype": 42,
@@ -189,19 +200,42 @@ def parse_draw(items: Sequence[str]) -> tuple[int, ...]:
 # -- drawing one axes ---------------------------------------------------------
 
 
+@functools.cache
+def _in_view_locator_class() -> type:
+    from matplotlib.ticker import AutoLocator
+
+    class InViewLocator(AutoLocator):
+        """matplotlib's default tick locator, less the ticks outside the view.
+
+        The default one also places a tick beyond each end, and matplotlib builds a
+        full tick (three lines, two labels) for it before it drops it from the drawing.
+        """
+
+        def __call__(self) -> Any:
+            lo, hi = sorted(self.axis.get_view_interval())
+            slack = 1e-10 * (hi - lo)
+            return [v for v in super().__call__() if lo - slack <= v <= hi + slack]
+
+    return InViewLocator
+
+
+def _in_view_locator() -> Any:
+    return _in_view_locator_class()()
+
+
 def _axes_style(ax: Axes, x_range: tuple[float, float], y_range: tuple[float, float],
                 theme: Theme) -> None:  # fmt: skip
+    # grid, axisbelow and tick length, width and pad come from _rc, set when the axes is made
     ax.set_xlim(*x_range)
     ax.set_ylim(*y_range)
-    ax.grid(True, zorder=0)
-    ax.set_axisbelow(True)
+    ax.xaxis.set_major_locator(_in_view_locator())
+    ax.yaxis.set_major_locator(_in_view_locator())
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     # the coordinate axes through the origin; tick labels stay on the frame, clear of the curves
     ax.axhline(0.0, color=theme.muted, lw=0.9, zorder=2)
     if x_range[0] < 0 < x_range[1]:
         ax.axvline(0.0, color=theme.muted, lw=0.9, zorder=2)
-    ax.tick_params(length=3, width=0.8, pad=2)
 
 
 def _draw_data(ax: Axes, data: CurveData, color: Any, theme: Theme, label: str | None) -> None:
@@ -259,7 +293,7 @@ def _draw_zoom(ax: Axes, datas: Sequence[CurveData], colors: Sequence[Any], them
         spine.set_color(theme.muted)
         spine.set_linewidth(0.7)
     zoom = _round2((y_range[1] - y_range[0]) / (z.y1 - z.y0))
-    ins.set_title(f"y zoom ×{zoom}", fontsize=8, pad=3, loc="right", color=theme.muted)
+    ins.set_title(f"y zoom ×{zoom}", fontsize=8, pad=3, loc="right", color=theme.muted, y=1.0)
     ax.indicate_inset_zoom(ins, edgecolor=theme.muted, alpha=0.6, lw=0.7)
 
 
@@ -281,7 +315,9 @@ def _panel(ax: Axes, members: Sequence[Activation], spec: PlotSpec, theme: Theme
         _draw_data(ax, d, color, theme, None if single else member_label(d.act, members))
     y_range = y_limits(datas)
     _axes_style(ax, x_range, y_range, theme)
-    ax.set_title(members[0].label if single else f"{members[0].title} family", pad=6)
+    # y given: matplotlib then skips measuring every tick label to lift the title clear of
+    # top-side decorations, which these panels do not have (the PNG is pixel for pixel the same)
+    ax.set_title(members[0].label if single else f"{members[0].title} family", pad=6, y=1.0)
     corners = emptiest_corners(datas, x_range, y_range)
     if 0 in spec.orders:
         _draw_zoom(ax, datas, colors, theme, y_range, corners)
@@ -310,7 +346,7 @@ def _overlay(axes: Sequence[Axes], groups: Sequence[Sequence[Activation]], spec:
                 colors.append(color)
         y_range = y_limits(datas)
         _axes_style(ax, x_range, y_range, theme)
-        ax.set_title(_ORDER_NAME[order], pad=6)
+        ax.set_title(_ORDER_NAME[order], pad=6, y=1.0)
         if order == 0:
             _draw_zoom(ax, datas, colors, theme, y_range, emptiest_corners(datas, x_range, y_range))
 

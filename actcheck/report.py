@@ -19,8 +19,8 @@ from actcheck.formula import plain
 
 if TYPE_CHECKING:
     from actcheck.activations import Activation
-    from actcheck.gradcheck import GradcheckResult
-    from actcheck.numdiff import ElementwiseResult
+    from actcheck.catalogcheck import GradcheckResult
+    from actcheck.numdiff import ElementwiseResult, WorstPoint
 
 
 def _num(v: float) -> str:
@@ -69,7 +69,7 @@ def activation_table(acts: Sequence[Activation]) -> Table:
 
 
 def activations_json(acts: Sequence[Activation]) -> list[dict[str, Any]]:
-    """JSON-ready description of each activation (see ``Activation.describe``)."""
+    """JSON-ready description of each activation (see ``Activation.to_dict``)."""
     return [act.to_dict() for act in acts]
 
 
@@ -332,7 +332,7 @@ def gradcheck_failures(results: Sequence[GradcheckResult], worst: int = 5) -> li
         for c in r.checks:
             if c.passed or worst <= 0:
                 continue
-            points = [w for w in c.worst(worst) if w.verdict in ("mismatch", "kink mismatch")]
+            points = [w for w in c.worst(worst) if not w.passed]
             t = Table(
                 title=f"{r.activation.spec} {r.label(c)}: {c.n_failed:,} of {c.n_points:,} "
                 "points outside the error bound (worst first)",
@@ -385,11 +385,54 @@ def _plural(n: int, word: str) -> str:
 
 
 def gradcheck_json(results: Sequence[GradcheckResult], worst: int = 5) -> dict[str, Any]:
-    """Every figure of every check (see ``GradcheckResult.as_dict``)."""
-    return {
-        "passed": all(r.passed for r in results),
-        "results": [r.as_dict(worst) for r in results],
-    }
+    """Every figure of every check (see ``GradcheckResult.to_dict``), NaN and inf as None."""
+    from actcheck.jsonout import jsonable
+
+    return jsonable(
+        {
+            "passed": all(r.passed for r in results),
+            "results": [r.to_dict(worst) for r in results],
+        }
+    )
+
+
+def _worst_text(w: WorstPoint) -> str:
+    head = f"x={w.x:.17g}: analytic {w.analytic:.6g}, numerical {w.numerical:.6g}"
+    if not math.isfinite(w.error):
+        return f"{head}: not a finite difference ({w.verdict})"
+    past = "inf x" if not math.isfinite(w.excess) else f"{w.excess:.3g}x"
+    return (
+        f"{head}, |diff| {w.error:.6g} > bound {w.bound:.6g} "
+        f"({past} the bound, {w.verdict}, {w.method})"
+    )
+
+
+def gradcheck_text(result: GradcheckResult, worst: int = 5) -> str:
+    """Plain multi-line text: verdict per check, the worst points of failed ones, the kinks."""
+    act = result.activation
+    status = "passed" if result.passed else "FAILED"
+    lines = [
+        f"gradcheck {act.spec} ({result.dtype}, {result.n_points:,} points, seed {result.seed}): "
+        f"{status}"
+    ]
+    for c in result.checks:
+        if c.passed:
+            line = (
+                f"pass at {c.n_points:,} points (max |diff| {c.max_abs_error:.6g}, "
+                f"max rel {c.max_rel_error:.6g})"
+            )
+        else:
+            line = f"{c.n_failed:,} of {c.n_points:,} points outside the bound"
+        lines.append(f"  {result.label(c)}: {line}")
+        if not c.passed:
+            lines += [f"    {_worst_text(w)}" for w in c.worst(worst) if not w.passed]
+        name = act.name if c.wrt == "x" else f"{act.name}[{c.wrt}]"
+        for k in result.kink_reports(c):
+            flag = "" if k.passed else "  <-- FAILED"
+            lines.append(
+                f"    kink: {k.summary(name)} (one-sided {k.left:.10g} | {k.right:.10g}){flag}"
+            )
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------

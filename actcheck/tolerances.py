@@ -1,26 +1,37 @@
 """The one error model's constants: one row per dtype, overridable per call.
 
 Every numerical derivative in actcheck (catalog checks, user-code checks, the
-numerical markers on plots) is judged with these numbers and nowhere else.
-Callers override single fields the way JAX's ``check_grads`` merges a
+numerical markers on plots) is taken and judged with these numbers and nowhere
+else. Callers override single fields the way JAX's ``check_grads`` merges a
 tolerance dict into its defaults::
 
     tolerances("float32", safety=8.0)
+    actcheck.gradcheck("elu", tolerances={"safety": 8.0})
 
-What each constant means (ε is the dtype's machine epsilon):
+What each constant means (ε is the dtype's machine epsilon, h the step):
 
+* the step is h = 2^⌊log2(step·max(|x|, step_floor))⌋ (``step`` = ε^{1/3});
 * a numerical derivative's bound is ``safety·(truncation + round-off)``, with
   round-off ``f_ulps·ε·(|f| + |x f'|)/h`` summed over the difference's terms;
 * the analytic value may carry its own rounding, ``analytic_ulps·ε·(|f'| + |f|/max(|x|,1))``;
-* a point within ``kink_ulps`` ulps of a declared kink is at the kink.
+* a point within ``kink_ulps`` ulps of a declared kink (other than 0) is *at* the
+  kink: the branch condition of computed switch points may flip that close;
+* a point is *suspect* (gets one-sided derivatives) when its truncation estimate
+  exceeds ``suspect_rel`` of the derivative's scale, or its bend ``suspect_bend``
+  steps of it; suspect points also get a central difference with step h/``refine``;
+* the complex step Im f(x + iη)/η uses η = ``cs_step``·max(|x|, 1), is trusted to
+  ``cs_ulps``·ε and is tried on ``cs_probes`` points with ``cs_probe_low`` <= |x| <=
+  ``cs_probe_high`` first.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from actcheck import defaults
 from actcheck.errors import InputError
 
 
@@ -28,40 +39,50 @@ from actcheck.errors import InputError
 class Tolerances:
     """The constants of the error model for one dtype (see the module docstring)."""
 
+    step: float  # relative difference step: ε^{1/3} balances truncation O(h²) and round-off ε/h
     step_floor: float  # steps are relative to max(|x|, step_floor): features at scale ~1
     f_ulps: float  # assumed error of an f evaluation, in ε·(|f| + |x f'|)
     analytic_ulps: float  # allowed rounding of the analytic derivative
     safety: float  # multiplies the estimated numerical error
-    cs_ulps: float  # error of a complex-step derivative, in ε·(|f'| + |f|/max(|x|,1))
     suspect_rel: float  # relative truncation estimate above which a point gets one-sided checks
     suspect_bend: float  # ... and the bend (relative, in steps) above which it does
-    kink_ulps: int  # a point this many ulps from a declared kink is at the kink
     refine: float  # suspect points also get a central difference with step h/refine
+    kink_ulps: int  # a point this many ulps from a declared kink is at the kink
     kink_report_gap: float  # detected kink points closer than this many steps form one kink
     rel_floor: float  # relative errors are taken against max(|f'|, rel_floor·max|f'|)
+    cs_step: float  # complex step η, relative to max(|x|, 1)
+    cs_ulps: float  # error of a complex-step derivative, in ε·(|f'| + |f|/max(|x|,1))
+    cs_probes: int  # points used to decide whether f is complex-safe
+    cs_probe_low: float  # ... taken with cs_probe_low <= |x| <= cs_probe_high
+    cs_probe_high: float
 
 
 _COMMON: dict[str, Any] = {
     "step_floor": 1.0,
     "f_ulps": 4.0,
     "analytic_ulps": 32.0,
-    "safety": 4.0,
-    "cs_ulps": 8.0,
+    "safety": defaults.SAFETY,
     "suspect_rel": 1e-6,
     "suspect_bend": 30.0,
-    "kink_ulps": 4,
     "refine": 8.0,
+    "kink_ulps": 4,
     "kink_report_gap": 4.0,
     "rel_floor": 1e-6,
+    "cs_ulps": 8.0,
+    "cs_probes": 8,
+    "cs_probe_low": 1e-3,
+    "cs_probe_high": 20.0,
 }
 
 # the table: one row per dtype
 TOLERANCES: dict[str, Tolerances] = {
-    "float64": Tolerances(**_COMMON),
-    "float32": Tolerances(**_COMMON),
+    "float64": Tolerances(step=(2.0**-52) ** (1 / 3), cs_step=1e-20, **_COMMON),
+    "float32": Tolerances(step=(2.0**-23) ** (1 / 3), cs_step=1e-10, **_COMMON),
 }
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Tolerances))
+
+Overrides = Mapping[str, float] | Tolerances | None
 
 
 def tolerances(dtype: Any = "float64", **overrides: float) -> Tolerances:
@@ -72,7 +93,31 @@ def tolerances(dtype: Any = "float64", **overrides: float) -> Tolerances:
     unknown = sorted(set(overrides) - set(FIELDS))
     if unknown:
         raise InputError(f"unknown tolerance {unknown[0]!r} (have {', '.join(FIELDS)})")
-    return dataclasses.replace(TOLERANCES[name], **overrides)
+    row = dataclasses.replace(TOLERANCES[name], **overrides)
+    for key in ("step", "safety", "step_floor", "f_ulps", "analytic_ulps", "refine", "cs_step"):
+        value = getattr(row, key)
+        try:
+            positive = 0 < float(value) < float("inf")
+        except (TypeError, ValueError):
+            positive = False
+        if not positive:
+            raise InputError(f"{key} must be a positive number, got {value!r}")
+    return row
+
+
+def merged(dtype: Any, overrides: Overrides = None, **explicit: float | None) -> Tolerances:
+    """The row for ``dtype`` with a caller's ``tolerances=`` and explicit keywords merged in.
+
+    ``overrides`` is a dict of fields (JAX style) or a whole ``Tolerances`` row;
+    ``explicit`` holds keyword arguments such as ``safety=`` and ``step=`` that
+    win over it when not None.
+    """
+    if isinstance(overrides, Tolerances):
+        base = dataclasses.asdict(overrides)
+    else:
+        base = dict(overrides or {})
+    base.update({k: v for k, v in explicit.items() if v is not None})
+    return tolerances(dtype, **base)
 
 
 # ---------------------------------------------------------------------------

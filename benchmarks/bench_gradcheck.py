@@ -30,7 +30,7 @@ import numpy as np
 
 import actcheck
 from actcheck.activations import Activation
-from actcheck.gradcheck import gradcheck
+from actcheck.catalogcheck import gradcheck
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:

@@ -1,14 +1,17 @@
 """Side-by-side timing of XOR training: actcheck's seed-batched numpy trainer, the
 classic one-network-at-a-time numpy loop, and seed-batched PyTorch on the CPU.
 
-    python benchmarks/bench_xor.py [--seeds 100] [--epochs 2000] [--classic-seeds 10] [--threads 1]
+    python benchmarks/bench_xor.py [--seeds 100] [--big-seeds 1000] [--epochs 2000]
+                                   [--classic-seeds 10] [--threads 1]
 
 Every contender trains the classic setup (2-30-1 ReLU net, no biases, SSE, SGD
 lr 0.002, randn init from each seed's legacy stream) for the same seeds and
 epochs and is timed in this one process; the classic loop trains a fraction of
 the seeds and its time is scaled per seed-epoch. All contenders run on the same
 number of threads (BLAS and torch), one by default. The script checks that the
-contenders' loss histories agree before it prints times.
+contenders' loss histories agree before it prints times, then checks the targets
+of issue 12: at most 0.5 us per seed-epoch at --seeds, less per seed-epoch at
+--big-seeds, and at least 25 times the classic loop's speed.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 def _args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--seeds", type=int, default=100)
+    p.add_argument("--big-seeds", type=int, default=1000, help="ReLU again at this many seeds")
     p.add_argument("--epochs", type=int, default=2000)
     p.add_argument("--hidden", type=int, default=30)
     p.add_argument("--classic-seeds", type=int, default=10)
@@ -150,6 +154,13 @@ def main() -> None:
     t, _ = best_time(ours("relu", dtype="float32"), ARGS.repeat)
     rows.append(("actcheck relu, float32", t, S * T))
 
+    t, _ = best_time(
+        lambda: train_xor("relu", seeds=ARGS.big_seeds, epochs=T, hidden=H, preset="classic"),
+        ARGS.repeat,
+    )
+    rows.append((f"actcheck relu, {ARGS.big_seeds} seeds", t, ARGS.big_seeds * T))
+    big = t / (ARGS.big_seeds * T)
+
     k = min(ARGS.classic_seeds, S)
     t, classic = best_time(lambda: classic_loop(range(k), T, H), 1)
     np.testing.assert_allclose(classic, reference[:k], rtol=0, atol=1e-9)
@@ -174,6 +185,19 @@ def main() -> None:
     for name, secs, work in rows:
         per = secs / work
         print(f"{name:58s} {per * 1e6:14.3f} {per / base:16.1f}x")
+    classic_per = next(secs / work for name, secs, work in rows if name.startswith("classic"))
+    targets = [
+        (f"<= 0.5 us per seed-epoch at {S} seeds", f"{base * 1e6:.3f} us", base <= 0.5e-6),
+        (
+            f"less per seed-epoch at {ARGS.big_seeds} seeds than at {S}",
+            f"{big * 1e6:.3f} us ({big / base:.2f}x)",
+            big < base,
+        ),
+        (">= 25x the classic loop", f"{classic_per / base:.1f}x", classic_per / base >= 25),
+    ]
+    print("\ntargets (issue 12)")
+    for what, measured, met in targets:
+        print(f"  {what:44s} {measured:>20s}  {'met' if met else 'MISSED'}")
     return 0
 
 

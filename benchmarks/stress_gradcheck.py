@@ -21,7 +21,7 @@ import numpy as np
 
 import actcheck
 from actcheck.activations import Activation
-from actcheck.gradcheck import gradcheck
+from actcheck.catalogcheck import gradcheck
 
 
 def random_specs(rng: np.random.Generator, draws: int) -> list[Activation]:

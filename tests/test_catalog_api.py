@@ -127,9 +127,9 @@ def test_describe_is_json_ready_and_complete():
 
 def test_kink_conventions_in_words():
     (k,) = actcheck.get("relu").kinks
-    assert k.describe("relu") == "relu'(0) = 0, the left derivative"
+    assert k.summary("relu") == "relu'(0) = 0, the left derivative"
     assert actcheck.get("relu6").kinks[1].convention == "the right derivative"
-    assert actcheck.get("hardswish").kinks[1].describe("hardswish") == (
+    assert actcheck.get("hardswish").kinks[1].summary("hardswish") == (
         "hardswish'(3) = 1, the right derivative"
     )
     assert actcheck.get("softsign").kinks[0].convention == "the midpoint"

@@ -193,7 +193,7 @@ def test_kink_accepts_any_subgradient_and_names_it(kinks, value, convention, ok)
 
 def test_kink_description_reads_like_the_convention():
     r = check_elementwise(real_only(relu), relu_d, X, kinks=[0.0], name="relu")
-    assert r.kinks[0].describe("relu") == "relu'(0) = 0, the left derivative"
+    assert r.kinks[0].summary("relu") == "relu'(0) = 0, the left derivative"
 
 
 def test_points_near_a_known_kink_use_their_own_side():
@@ -347,3 +347,49 @@ def test_float32_code_sees_float32_and_is_never_written_to():
     assert seen == {np.dtype(np.float32)}
     for y, saved in outputs:
         np.testing.assert_array_equal(y, saved)
+
+
+# -- the error model's table (actcheck.tolerances) ------------------------------------------
+
+
+def test_tolerances_rows_and_overrides():
+    from actcheck.errors import InputError
+    from actcheck.tolerances import TOLERANCES, merged, tolerances
+
+    for name, row in TOLERANCES.items():
+        assert row.step == float(np.finfo(name).eps) ** (1 / 3)
+    assert tolerances("float32", safety=8.0).safety == 8.0
+    assert tolerances(np.dtype("float32")) == TOLERANCES["float32"]
+    assert merged("float64", {"safety": 8.0}, safety=2.0).safety == 2.0  # keywords win
+    assert merged("float64", TOLERANCES["float32"]).step == TOLERANCES["float32"].step
+    for bad, match in [
+        ({"safty": 1.0}, "unknown tolerance 'safty'"),
+        ({"safety": 0.0}, "safety must be a positive number"),
+        ({"step": float("nan")}, "step must be a positive number"),
+    ]:
+        with pytest.raises(InputError, match=match):
+            merged("float64", bad)
+    with pytest.raises(InputError, match="no tolerances for dtype 'float16'"):
+        tolerances("float16")
+
+
+def test_engine_takes_tolerance_overrides():
+    x = np.linspace(-3, 3, 101)
+    base = check_elementwise(np.tanh, lambda v: 1 - np.tanh(v) ** 2, x, complex_step=False)
+    loose = check_elementwise(
+        np.tanh, lambda v: 1 - np.tanh(v) ** 2, x, complex_step=False, tolerances={"f_ulps": 8}
+    )
+    assert base.tolerances.f_ulps == 4 and loose.tolerances.f_ulps == 8
+    assert (loose.bound > base.bound).all() and loose.passed
+    d = check_direction(
+        lambda t: np.tanh((1 + t) * x), x * (1 - np.tanh(x) ** 2), x, scale=1.0, safety=8.0
+    )
+    assert d.passed and d.tolerances.safety == 8.0
+
+
+def test_richardson_central_with_kinks_is_one_sided_near_them_and_nan_at_them():
+    x = np.array([-1e-7, 0.0, 1e-7, 0.5])
+    d = richardson_central(relu, x, kinks=[0.0])
+    np.testing.assert_allclose(d[[0, 2, 3]], [0.0, 1.0, 1.0], atol=1e-9)
+    assert np.isnan(d[1])
+    assert 0.2 < richardson_central(relu, x)[2] < 0.8  # without kinks the stencil straddles 0

@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from actcheck.errors import InputError
+
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
@@ -21,28 +23,6 @@ class BadInput(click.ClickException):
     """Bad input found after parsing: ``Error: <one line>`` on stderr, exit code 2."""
 
     exit_code = 2
-
-
-# Error types that meant "bad input" before actcheck.errors.InputError replaced them; looked up
-# only in modules already imported, and only while they are still ValueErrors.
-_LEGACY_INPUT_ERRORS = (
-    ("actcheck.activations", "ActivationError"),
-    ("actcheck.gradcheck", "GradcheckError"),
-    ("actcheck.userimpl", "ImplError"),
-    ("actcheck.xor", "XorError"),
-)
-
-
-def input_error_types() -> tuple[type[BaseException], ...]:
-    """The exceptions that mean bad input: ``InputError`` and its not yet merged predecessors."""
-    from actcheck.errors import InputError
-
-    found: list[type[BaseException]] = [InputError]
-    for module, name in _LEGACY_INPUT_ERRORS:
-        cls = getattr(sys.modules.get(module), name, None)
-        if isinstance(cls, type) and issubclass(cls, ValueError):
-            found.append(cls)
-    return tuple(found)
 
 
 def _one_line(err: click.UsageError) -> click.UsageError:
@@ -74,7 +54,7 @@ class Command(_OneLineUsage):
             click.echo("Interrupted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
         except Exception as err:
-            if isinstance(err, click.ClickException) or not isinstance(err, input_error_types()):
+            if isinstance(err, click.ClickException) or not isinstance(err, InputError):
                 raise
             raise BadInput(str(err)) from None
 

@@ -152,7 +152,7 @@ def run_catalog(
     import time
 
     from actcheck import report
-    from actcheck.gradcheck import gradcheck
+    from actcheck.catalogcheck import gradcheck
 
     if params and no_params:
         raise BadInput("--param and --no-params exclude each other")

@@ -267,9 +267,7 @@ def kink_summary(kinks: list[Any]) -> list[str]:
         # kink have a one-sided stencil and no convention worth naming
         if k.passed and k.x == round(k.x, 3):
             best.setdefault(k.x + 0.0, k)
-    return [
-        f"{k.describe('f')} ({k.left:.6g} | {k.right:.6g})" for _, k in sorted(best.items())[:4]
-    ]
+    return [f"{k.summary('f')} ({k.left:.6g} | {k.right:.6g})" for _, k in sorted(best.items())[:4]]
 
 
 # ---------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Gradient checks of catalog activations: d/dx, d²/dx² and d/dθ at every probe point.
 
 Built on ``actcheck.numdiff.check_elementwise`` (see its docstring for how a
-point is judged). This module chooses the probe points, binds the catalog's
-kinks and parameters, and collects the verdicts into a ``GradcheckResult``.
+point is judged; the error model's constants are in ``actcheck.tolerances``).
+This module chooses the probe points, binds the catalog's kinks and parameters,
+and collects the verdicts into a ``GradcheckResult``. Its ``gradcheck`` function
+is ``actcheck.gradcheck``:
 
 >>> import actcheck
 >>> actcheck.gradcheck("relu").passed
@@ -11,9 +13,7 @@ True
 
 from __future__ import annotations
 
-import sys
 import time
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,14 +21,17 @@ from typing import Any
 import numpy as np
 
 from actcheck import defaults
-from actcheck.activations import Activation, ActivationError, Kink, parse_spec
-from actcheck.numdiff import (
-    SAFETY,
-    ElementwiseResult,
-    KinkReport,
-    check_direction,
-    check_elementwise,
+from actcheck.activations import (
+    HEADROOM,
+    PROBE_EXTENT,
+    Activation,
+    ActivationError,
+    Kink,
+    parse_spec,
 )
+from actcheck.errors import GradcheckError, InputError
+from actcheck.numdiff import ElementwiseResult, KinkReport, check_direction, check_elementwise
+from actcheck.tolerances import Overrides, Tolerances, merged
 
 Array = np.ndarray
 
@@ -38,22 +41,16 @@ DEFAULT_SEED = defaults.SEED
 GRID_POINTS = 401
 DISTRIBUTIONS = defaults.DISTRIBUTIONS
 DTYPES = defaults.DTYPES
-# probes around each kink: multiples of the difference step, and ulps
+# probes around each kink: multiples of the difference step, and the first few floats either
+# side (inside the engine's at-kink zone, ``tolerances.kink_ulps``, where a branch may flip)
 KINK_STEP_MULTIPLES = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0)
-KINK_ULPS = 3
+KINK_NEIGHBOUR_FLOATS = 3
 SATURATION = (8.0, 10.0, 15.0, 19.5, 20.0, 20.5, 25.0, 30.0, 40.0, 60.0, 100.0, 300.0, 700.0)
 LARGE_EXPONENTS = range(3, 31)  # 1e3 .. 1e30
 TINY_EXPONENTS = range(3, 31)  # 1e-3 .. 1e-30
-PARAM_STEP_HALVINGS = 40
+# enough to fit a parameter stencil between clamps 1e-300 apart (2^-1074 is the end)
+PARAM_STEP_HALVINGS = 1100
 EXTRA_TINY = {"float64": (1e-100, 1e-300, 1e-310, 5e-324), "float32": (1e-38, 1e-40, 1e-45)}
-
-
-class GradcheckError(ValueError):
-    """Bad arguments to gradcheck (zero points, reversed range, unknown dtype, ...)."""
-
-
-class GradientCheckError(AssertionError):
-    """Raised by ``assert_gradients``; the message says which points fail and by how much."""
 
 
 # ---------------------------------------------------------------------------
@@ -108,44 +105,27 @@ class GradcheckResult:
             return f"d/d({check.wrt})"
         return "d/dx" if check.order == 1 else "d²/dx²"
 
-    def summary(self, worst: int = 5) -> str:
-        """Readable text: verdict per check, the worst points of failed ones, the kinks."""
+    def summary(self) -> str:
+        """One line: the verdict, and for a failure the first failing check's worst point."""
+        head = (
+            f"gradcheck {self.activation.spec} ({self.dtype}, {self.n_points:,} points, "
+            f"seed {self.seed})"
+        )
+        if self.passed:
+            return f"{head}: passed ({', '.join(self.label(c) for c in self.checks)})"
+        first = next(c for c in self.checks if not c.passed)
+        return f"{head}: FAILED; {first.summary(self.label(first))}"
+
+    def to_dict(self, worst: int = 5) -> dict[str, Any]:
+        """Every figure (NaN stays NaN here: ``actcheck.jsonout`` writes null)."""
         act = self.activation
-        status = "passed" if self.passed else "FAILED"
-        lines = [
-            f"gradcheck {act.spec} ({self.dtype}, {self.n_points:,} points, seed {self.seed}): "
-            f"{status}"
-        ]
+        checks = []
         for c in self.checks:
-            lines.append(f"  {self.label(c)}: " + _check_line(c))
-            if not c.passed:
-                for w in c.worst(worst):
-                    if w.verdict not in ("mismatch", "kink mismatch"):
-                        continue
-                    head = (
-                        f"    x={w.x:.17g}: analytic {_g(w.analytic)}, numerical {_g(w.numerical)}"
-                    )
-                    if not np.isfinite(w.error):
-                        lines.append(f"{head}: not a finite difference ({w.verdict})")
-                        continue
-                    lines.append(
-                        f"{head}, |diff| {_g(w.error)} > bound {_g(w.bound)} "
-                        f"({_excess(w.excess)} the bound, {w.verdict}, {w.method})"
-                    )
-            for k in self.kink_reports(c):
-                name = act.name if c.wrt == "x" else f"{act.name}[{c.wrt}]"
-                flag = "" if k.passed else "  <-- FAILED"
-                lines.append(
-                    f"    kink: {k.describe(name)} (one-sided {k.left:.10g} | {k.right:.10g}){flag}"
-                )
-        return "\n".join(lines)
-
-    def as_dict(self, worst: int = 5) -> dict[str, Any]:
-        """Every figure, JSON-ready (a NaN or infinite figure becomes None)."""
-        return _finite(self._as_dict(worst))
-
-    def _as_dict(self, worst: int) -> dict[str, Any]:
-        act = self.activation
+            d = {"derivative": self.label(c), **c.to_dict(worst)}
+            name = act.name if c.wrt == "x" else f"{act.name}[{c.wrt}]"
+            d["kinks"] = [k.to_dict(name) for k in self.kink_reports(c)]
+            del d["dtype"]
+            checks.append(d)
         return {
             "activation": act.name,
             "spec": act.spec,
@@ -157,58 +137,8 @@ class GradcheckResult:
             "points": self.n_points,
             "seconds": self.seconds,
             "passed": self.passed,
-            "checks": [
-                {
-                    "derivative": self.label(c),
-                    "wrt": c.wrt,
-                    "order": c.order,
-                    "passed": c.passed,
-                    "points": c.n_points,
-                    "failed": c.n_failed,
-                    "skipped": c.n_skipped,
-                    "max_abs_error": c.max_abs_error,
-                    "max_rel_error": c.max_rel_error,
-                    "max_error_bound": c.max_bound,
-                    "median_error_bound": c.median_bound,
-                    "max_error_over_bound": c.max_excess,
-                    "relative_step": c.step,
-                    "complex_step": c.complex_step,
-                    "complex_step_note": c.complex_step_note,
-                    "methods": c.method_counts(),
-                    "verdicts": c.verdict_counts(),
-                    "kinks": [
-                        k.as_dict(act.name if c.wrt == "x" else f"{act.name}[{c.wrt}]")
-                        for k in self.kink_reports(c)
-                    ],
-                    "worst": [w.as_dict() for w in c.worst(worst)],
-                }
-                for c in self.checks
-            ],
+            "checks": checks,
         }
-
-
-def _finite(data: Any) -> Any:
-    """Replace NaN and ±inf (a broken derivative can produce them) by None, recursively."""
-    if isinstance(data, dict):
-        return {k: _finite(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_finite(v) for v in data]
-    if isinstance(data, float | np.floating) and not np.isfinite(data):
-        return None
-    return data
-
-
-def _excess(r: float) -> str:
-    return "inf x" if not np.isfinite(r) else f"{r:.3g}x"
-
-
-def _check_line(c: ElementwiseResult) -> str:
-    if c.passed:
-        return (
-            f"ok at {c.n_points:,} points (max |diff| {_g(c.max_abs_error)}, "
-            f"max rel {_g(c.max_rel_error)})"
-        )
-    return f"{c.n_failed:,} of {c.n_points:,} points outside the error bound"
 
 
 def _is_slope_jump(act: Activation, k: KinkReport, check: ElementwiseResult) -> bool:
@@ -258,7 +188,7 @@ def probe_points(
         parts.append(np.concatenate(([float(kd)], float(kd) - m, float(kd) + m)))
         ulps = [kd]
         up = down = kd
-        for _ in range(KINK_ULPS):
+        for _ in range(KINK_NEIGHBOUR_FLOATS):
             up, down = np.nextafter(up, dt.type(np.inf)), np.nextafter(down, dt.type(-np.inf))
             ulps += [up, down]
         parts.append(np.array(ulps, dtype=dt).astype(np.float64))
@@ -273,21 +203,27 @@ def probe_points(
 
 def _validate(points: Any, x_range: Any, distribution: str, dtype: str) -> None:
     if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < 1:
-        raise GradcheckError(f"points must be a positive integer, got {points!r}")
+        raise InputError(f"points must be a positive integer, got {points!r}")
     try:
         lo, hi = (float(v) for v in x_range)
     except (TypeError, ValueError):
-        raise GradcheckError(f"range must be two numbers MIN MAX, got {x_range!r}") from None
+        raise InputError(f"range must be two numbers MIN MAX, got {x_range!r}") from None
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise GradcheckError(f"range must be finite, got {_g(lo)} {_g(hi)}")
+        raise InputError(f"range must be finite, got {_g(lo)} {_g(hi)}")
+    if dtype in DTYPES and max(abs(lo), abs(hi)) > float(np.finfo(dtype).max) / HEADROOM:
+        big = float(np.finfo(dtype).max) / HEADROOM
+        raise InputError(
+            f"range must lie within +-{big:.2g} in {dtype} (1/16 of its largest value), "
+            f"got {_g(lo)} {_g(hi)}"
+        )
     if not lo < hi:
-        raise GradcheckError(f"range must have MIN < MAX, got {_g(lo)} {_g(hi)}")
+        raise InputError(f"range must have MIN < MAX, got {_g(lo)} {_g(hi)}")
     if distribution not in DISTRIBUTIONS:
-        raise GradcheckError(
+        raise InputError(
             f"distribution must be one of {', '.join(DISTRIBUTIONS)}, got {distribution!r}"
         )
     if dtype not in DTYPES:
-        raise GradcheckError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -302,8 +238,8 @@ def _resolve(activation: str | Activation) -> Activation:
         try:
             return parse_spec(activation)
         except ActivationError as err:
-            raise GradcheckError(str(err)) from None
-    raise GradcheckError(f"expected an activation name or actcheck.get(...), got {activation!r}")
+            raise InputError(str(err)) from None
+    raise InputError(f"expected an activation name or actcheck.get(...), got {activation!r}")
 
 
 def differentiable_params(act: Activation) -> list[str]:
@@ -330,8 +266,9 @@ def gradcheck(
     distribution: str = "uniform",
     params: bool | Sequence[str] = True,
     step: float | None = None,
-    safety: float = SAFETY,
+    safety: float | None = None,
     x: Any = None,
+    tolerances: Overrides = None,
 ) -> GradcheckResult:
     """Check an activation's analytic derivatives against numerical ones at every probe point.
 
@@ -345,20 +282,27 @@ def gradcheck(
         distribution: ``"uniform"`` over the range, or ``"normal"`` (centred, σ = width/4).
         params: check parameter derivatives: True (all), False, or a list of names.
         step: relative difference step (default ε^{1/3} of the dtype).
-        safety: factor on the estimated numerical error.
+        safety: factor on the estimated numerical error (default 4).
         x: explicit probe points instead of the generated ones.
+        tolerances: error-model overrides merged over the dtype's row of
+            ``actcheck.tolerances`` (``{"safety": 8}``), JAX ``check_grads`` style.
 
     Returns:
-        GradcheckResult (``passed``, ``checks``, ``summary()``, ``as_dict()``).
+        GradcheckResult (``passed``, ``checks``, ``summary()``, ``to_dict()``).
+
+    Raises:
+        actcheck.errors.InputError: unusable arguments.
     """
     start = time.perf_counter()
     act = _resolve(activation)
     if order not in (1, 2):
-        raise GradcheckError(f"order must be 1 or 2, got {order!r}")
-    if step is not None and not (np.isfinite(step) and step > 0):
-        raise GradcheckError(f"step must be a positive number, got {step!r}")
-    if not (np.isfinite(safety) and safety > 0):
-        raise GradcheckError(f"safety must be a positive number, got {safety!r}")
+        raise InputError(f"order must be 1 or 2, got {order!r}")
+    if dtype not in DTYPES:
+        raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    tol = merged(dtype, tolerances, step=step, safety=safety)
+    _validate(1, x_range, distribution, dtype)
+    extent = max(PROBE_EXTENT, *(abs(float(v)) for v in x_range))
+    act.check_dtype(dtype, extent)
     kink_x = sorted({float(k.x) for k in _raw_kinks(act)})
     if x is None:
         xs = probe_points(
@@ -373,10 +317,10 @@ def gradcheck(
         _validate(1, x_range, distribution, dtype)
         xs = np.asarray(x, dtype=dtype).ravel()
         if xs.size == 0:
-            raise GradcheckError("no probe points given")
+            raise InputError("no probe points given")
     names = _param_names(act, params) if order == 1 else []
     f, df = (act.forward, act.derivative) if order == 1 else (act.derivative, act.second_derivative)
-    common = {"dtype": dtype, "name": act.name, "step": step, "safety": safety}
+    common = {"dtype": dtype, "name": act.name, "tolerances": tol}
     checks = [
         check_elementwise(
             f, df, xs, kinks=_engine_kinks(act, order), order=order, complex_step=False, **common
@@ -386,7 +330,7 @@ def gradcheck(
         with np.errstate(all="ignore"):  # judged below, not warned about
             analytic = act.param_derivatives(xs)
         for name in names:
-            checks.append(_param_check(act, name, xs, analytic[name], common))
+            checks.append(_param_check(act, name, xs, analytic[name], tol, common))
     lo, hi = (float(v) for v in x_range)
     return GradcheckResult(act, dtype, order, seed, checks, (lo, hi), time.perf_counter() - start)
 
@@ -401,14 +345,19 @@ def _param_names(act: Activation, params: bool | Sequence[str]) -> list[str]:
     for p in wanted:
         if p not in have:
             valid = ", ".join(have) if have else "none"
-            raise GradcheckError(
+            raise InputError(
                 f"{act.name}: no derivative for parameter {p!r} (differentiable: {valid})"
             )
     return wanted
 
 
 def _param_check(
-    act: Activation, name: str, xs: Array, analytic: Array, common: dict[str, Any]
+    act: Activation,
+    name: str,
+    xs: Array,
+    analytic: Array,
+    tol: Tolerances,
+    common: dict[str, Any],
 ) -> ElementwiseResult:
     theta = float(act.params[name])
     dt = xs.dtype
@@ -420,15 +369,15 @@ def _param_check(
             # outside the parameter's range: this side of the stencil does not exist
             return np.full(xs.shape, np.nan, dt)
 
-    common = {**common, "step": _param_step(act, name, theta, common["step"], dt)}
-    return check_direction(shifted, analytic, xs, scale=theta, wrt=name, **common)
+    step = _param_step(act, name, theta, tol)
+    return check_direction(shifted, analytic, xs, scale=theta, wrt=name, step=step, **common)
 
 
-def _param_step(act: Activation, name: str, theta: float, step: float | None, dt: Any) -> float:
+def _param_step(act: Activation, name: str, theta: float, tol: Tolerances) -> float:
     """A relative step whose whole stencil θ ± 3h stays inside the parameter's valid range
     (hardtanh's clamps 1e-3 apart, celu's alpha near 0), halving the default until it does."""
-    rel = float(step) if step is not None else float(np.finfo(dt).eps) ** (1 / 3)
-    scale = max(abs(theta), 1.0)  # as check_direction: steps relative to max(|θ|, 1)
+    rel = tol.step
+    scale = max(abs(theta), tol.step_floor)  # as check_direction: relative to max(|θ|, floor)
     for _ in range(PARAM_STEP_HALVINGS):
         h = 2.0 ** np.floor(np.log2(rel * scale))
         try:
@@ -441,28 +390,13 @@ def _param_step(act: Activation, name: str, theta: float, step: float | None, dt
 
 
 def assert_gradients(activation: str | Activation, **kwargs: Any) -> GradcheckResult:
-    """Like ``gradcheck``, but raise ``GradientCheckError`` (an AssertionError) on failure.
+    """Like ``gradcheck``, but raise ``actcheck.errors.GradcheckError`` (an AssertionError,
+    with ``.result``) when a check fails; the message is the result's one-line summary.
 
     >>> import actcheck
     >>> _ = actcheck.assert_gradients("elu:alpha=2", dtype="float32")
     """
     result = gradcheck(activation, **kwargs)
     if not result.passed:
-        raise GradientCheckError(result.summary())
+        raise GradcheckError(result.summary(), result)
     return result
-
-
-def gradcheck_many(activations: Sequence[str | Activation], **kwargs: Any) -> list[GradcheckResult]:
-    """``gradcheck`` for each activation, same options."""
-    return [gradcheck(a, **kwargs) for a in activations]
-
-
-class _CallableModule(types.ModuleType):
-    """Importing ``actcheck.gradcheck`` makes Python bind the package attribute ``gradcheck``
-    to this module, shadowing the lazily exported function; calling the module calls it."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> GradcheckResult:
-        return gradcheck(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
