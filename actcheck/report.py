@@ -501,8 +501,26 @@ def impl_report(result: Any) -> Any:
         verdict += (
             f" [yellow]({len(result.warnings)} warning{'s' * (len(result.warnings) != 1)})[/yellow]"
         )
+    if result.printed:
+        parts.append(_printed_note(result.printed))
     parts.append(verdict)
     return Group(*parts)
+
+
+def _printed_note(text: str) -> str:
+    """The user's own print() output, kept apart from the report (first lines only)."""
+    from rich.markup import escape
+
+    lines = text.rstrip("\n").splitlines()
+    shown = "\n".join(f"  {escape(line[:200])}" for line in lines[:PRINTED_LINES])
+    more = f"\n  [dim]... {len(lines) - PRINTED_LINES} more lines[/dim]" * (
+        len(lines) > PRINTED_LINES
+    )
+    n = f"{len(lines)} line{'s' * (len(lines) != 1)}"
+    return f"[dim]note: your code printed {n} during the check:[/dim]\n{shown}{more}"
+
+
+PRINTED_LINES = 5
 
 
 def _yes_no(v: bool | None) -> str:
@@ -549,4 +567,6 @@ def impl_text(result: Any) -> str:
             lines.extend(
                 "    " + ", ".join(f"{k}={_cell(v)}" for k, v in w.items()) for w in c.worst
             )
+    if result.printed:
+        lines.append(f"  note: your code printed {len(result.printed.splitlines())} lines")
     return "\n".join(lines)

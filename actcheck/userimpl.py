@@ -30,6 +30,7 @@ import contextlib
 import importlib
 import importlib.util
 import inspect
+import io
 import os
 import sys
 import traceback
@@ -85,6 +86,22 @@ class UserCodeError(Exception):
         }
 
 
+def _library_dirs() -> tuple[str, ...]:
+    import sysconfig
+
+    paths = {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    here = os.path.dirname(os.path.realpath(__file__))
+    return tuple(os.path.realpath(p) + os.sep for p in paths | {here} if p)
+
+
+def _is_user_file(filename: str) -> bool:
+    """A real .py file outside the standard library, site-packages and actcheck."""
+    if filename.startswith("<") or not filename.endswith(".py"):
+        return False
+    real = os.path.realpath(filename)
+    return not real.startswith(_library_dirs()) and "site-packages" not in real
+
+
 def _short_path(path: str) -> str:
     try:
         rel = os.path.relpath(path)
@@ -96,7 +113,9 @@ def _short_path(path: str) -> str:
 def user_error(exc: BaseException, during: str, files: set[str]) -> UserCodeError:
     """The deepest traceback frame in one of ``files`` (the user's), else the deepest frame."""
     frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if os.path.realpath(f.filename) in files]
+    # the user's frames: in their files, or in any other file of theirs the code calls
+    # (common/layers.py calling common/functions.py), but not in libraries or actcheck
+    mine = [f for f in frames if os.path.realpath(f.filename) in files or _is_user_file(f.filename)]
     if not files:  # an installed module: any frame outside actcheck itself
         here = os.path.dirname(os.path.realpath(__file__))
         mine = [f for f in frames if not os.path.realpath(f.filename).startswith(here)]
@@ -284,8 +303,9 @@ class _quiet:
         self.raise_fp = raise_fp
 
     def __enter__(self) -> None:
-        # the user's print()s go to stderr: stdout may be carrying --json
-        self._out = contextlib.redirect_stdout(sys.stderr)
+        # the user's print()s are kept for the report (stdout may be carrying --json)
+        self._buf = io.StringIO()
+        self._out = contextlib.redirect_stdout(self._buf)
         self._out.__enter__()
         if self.raise_fp:
             self._err = np.seterr(all="raise", under="ignore")
@@ -299,6 +319,23 @@ class _quiet:
         self._warn.__exit__(*exc)
         np.seterr(**self._err)
         self._out.__exit__(*exc)
+        _keep_printed(self._buf.getvalue())
+
+
+_PRINTED: list[str] = []  # what the user's code printed, until ``take_printed``
+_PRINTED_MAX = 4000  # characters kept
+
+
+def _keep_printed(text: str) -> None:
+    if text and sum(map(len, _PRINTED)) < _PRINTED_MAX:
+        _PRINTED.append(text)
+
+
+def take_printed() -> str:
+    """What the user's code printed since the last call (at most about 4000 characters)."""
+    text = "".join(_PRINTED)
+    _PRINTED.clear()
+    return text[:_PRINTED_MAX]
 
 
 # ---------------------------------------------------------------------------
@@ -469,7 +506,7 @@ class ForwardBackwardLayer(Layer):
     def candidate_params(self) -> list[ParamRef]:
         """Float array (or float) attributes that have a gradient attribute after backward."""
         found: list[ParamRef] = []
-        attrs = vars(self.obj) if hasattr(self.obj, "__dict__") else {}
+        attrs = _attributes(self.obj)
         for pname, value in list(attrs.items()):
             if not _is_float_value(value):
                 continue
@@ -579,6 +616,19 @@ def _has_default(fn: Any, index: int) -> bool:
     except (TypeError, ValueError):
         return False
     return len(ps) > index and ps[index].default is not inspect.Parameter.empty
+
+
+def _attributes(obj: Any) -> dict[str, Any]:
+    """The instance's attributes and the values of its class's properties (``W`` -> ``self._W``)."""
+    attrs = dict(vars(obj)) if hasattr(obj, "__dict__") else {}
+    for name, _ in inspect.getmembers(type(obj), lambda v: isinstance(v, property)):
+        if name not in attrs:
+            try:
+                with _quiet():
+                    attrs[name] = getattr(obj, name)
+            except Exception:  # a property that needs state the layer does not have yet
+                continue
+    return attrs
 
 
 def _scalar_as_array(v: Any) -> Any:
@@ -1051,11 +1101,7 @@ def _need(name: str, missing: list[str], args: Args) -> InputError:
 def _construct(cls: type, name: str, files: set[str], args: Args) -> Any:
     """cls(**the --arg values it takes); exit 2 naming what is missing."""
     if inspect.isabstract(cls):
-        abstract = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
-        raise InputError(
-            f"{name}: {cls.__name__} is an abstract class (abstract: {abstract}); "
-            "name one of its concrete subclasses"
-        )
+        raise InputError(_kind_message(name, cls))
     missing: list[str] = []
     kw = args.bind(cls, 0, "constructor", missing)
     if missing:
@@ -1252,7 +1298,16 @@ def _adapt_object(
 
 
 def _adapt_function(obj: Callable, dfun: Any, name: str, files: set[str], a: Args) -> Layer:
-    kw = _call_kwargs(obj, name, a)
+    try:
+        kw = _call_kwargs(obj, name, a)
+    except InputError as exc:
+        why = None if dfun or _backward_partner(obj) else not_elementwise_message(name, obj)
+        if why is None:
+            raise
+        # a loss(x, y) -> (loss, dx) is checkable once its labels are given
+        raise InputError(
+            f"{why}; or, if it returns (loss, dx): {str(exc).split(': ', 1)[1]}"
+        ) from None
     if dfun is not None:
         if not callable(dfun):
             raise InputError("--derivative: not a function")
@@ -1266,7 +1321,8 @@ def _adapt_function(obj: Callable, dfun: Any, name: str, files: set[str], a: Arg
     if tl is not None:
         return tl
     raise InputError(
-        f"{name}: a plain function needs --derivative FILE.py:NAME for its derivative "
+        not_elementwise_message(name, obj)
+        or f"{name}: a plain function needs --derivative FILE.py:NAME for its derivative "
         "(or must work on torch tensors, with torch installed)"
     )
 
@@ -1290,18 +1346,107 @@ def _returns_loss_and_dx(fn: Callable, kw: dict[str, Any], shape: tuple[int, ...
     )
 
 
+_EXPECTED = (
+    "expected a class or instance with forward(x) and backward(dout) (or forward_pass/"
+    "backward_pass, fn/grad, __call__/gradient), a model with params and loss(x, t), a "
+    "function with --derivative, or a torch Module / autograd.Function / tensor function"
+)
+
+
 def _kind_message(name: str, obj: Any) -> str:
-    what = f"class {obj.__name__}" if inspect.isclass(obj) else f"a {type(obj).__name__}"
-    methods = sorted(
-        m for m in dir(obj) if not m.startswith("_") and callable(getattr(obj, m, None))
-    )[:8]
-    found = f" (its methods: {', '.join(methods)})" if methods else ""
+    """What was found instead of a layer, and what to add or to name instead."""
+    if inspect.isclass(obj):
+        if inspect.isabstract(obj):
+            concrete = sorted(c.__name__ for c in _subclasses(obj) if not inspect.isabstract(c))[:6]
+            pick = f"; name a concrete subclass ({', '.join(concrete)})" if concrete else ""
+            return (
+                f"{name}: {obj.__name__} is an abstract class (abstract methods: "
+                f"{', '.join(sorted(obj.__abstractmethods__))}){pick}"
+            )
+        methods = sorted(n for n, v in vars(obj).items() if callable(v) and not n.startswith("_"))[
+            :8
+        ]
+        has = f" (it has {', '.join(methods)})" if methods else ""
+        return (
+            f"{name}: class {obj.__name__} has no forward(x) and backward(dout){has}: add them, "
+            f"or {_EXPECTED.replace('expected ', 'name ')}"
+        )
+    return f"{name}: found {_described(obj)}, which is not a layer: {_EXPECTED}"
+
+
+def _subclasses(cls: type) -> list[type]:
+    out = []
+    for c in cls.__subclasses__():
+        out += [c, *_subclasses(c)]
+    return out
+
+
+def _described(obj: Any) -> str:
+    """'a module', 'a float (3.14)', 'a dict with keys a, b'."""
+    kind = type(obj).__name__
+    art = "an" if kind[:1].lower() in "aeiou" else "a"
+    if inspect.ismodule(obj):
+        return f"the module {obj.__name__}"
+    if isinstance(obj, int | float | complex | str | bool) or obj is None:
+        return f"{art} {kind} ({obj!r:.40})"
+    if isinstance(obj, dict):
+        return f"a dict with keys {', '.join(map(str, list(obj)[:6]))}"
+    return f"{art} {kind}"
+
+
+def not_elementwise_message(name: str, fn: Callable) -> str | None:
+    """Why --derivative cannot help a function that is not elementwise (softmax, a loss, conv).
+
+    None when fn looks elementwise (or cannot be called on x alone): then f'(x) is the answer.
+    """
+    try:
+        required = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        required = []
+    if len(required) > 1:
+        return (
+            f"{name}: takes {', '.join(required)}, so it is no elementwise f(x) and "
+            f"--derivative does not apply; checking it needs {_BACKWARDS}"
+        )
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (4, 5))
+    try:
+        with _quiet():
+            y = fn(x.copy())
+            x1 = x.copy()
+            x1[0, 0] += 0.5
+            y1 = fn(x1)
+    except Exception:
+        return None
+    if isinstance(y, tuple) and len(y) == 2:
+        why = "it returns a pair, like (loss, dx) or (out, cache)"
+    elif np.ndim(y) == 0 and isinstance(y, np.ndarray | float | np.floating):
+        why = "it returns a scalar, like a loss"
+    elif not isinstance(y, np.ndarray) or not isinstance(y1, np.ndarray):
+        return None
+    elif y.shape != x.shape:
+        why = f"a {x.shape} input gave a {y.shape} output"
+    else:
+        moved = np.abs(y1 - y) > 1e-12 * (1 + np.abs(y))
+        moved[0, 0] = False
+        if not moved.any():
+            return None
+        why = "each output depends on several inputs, like a softmax"
     return (
-        f"{name}: {what} is not a layer{found}: expected forward(x)/backward(dout), "
-        "forward_pass/backward_pass, fn/grad, __call__/gradient, a model with params and "
-        "loss(x, t), NAME_forward with NAME_backward, a function with --derivative, or a "
-        "torch Module / autograd.Function / tensor function"
+        f"{name}: not elementwise ({why}), so --derivative does not apply; checking it needs "
+        f"{_BACKWARDS}"
     )
+
+
+_BACKWARDS = (
+    "its backward: a NAME_backward(dout, cache) beside NAME_forward, a class with "
+    "forward(x) and backward(dout), a loss returning (loss, dx), or torch tensors; "
+    "the file has none for it"
+)
 
 
 def _mentions_torch(obj: Any) -> bool:

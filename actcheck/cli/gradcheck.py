@@ -47,7 +47,8 @@ catalog_option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
 )
 @range_option(
     defaults.RANGE,
-    "Interval of the random sample and the grid (with --impl: x is drawn uniformly from it).",
+    "Interval of the random sample and the grid (with --impl: where x is probed, instead of "
+    "the default grid and tails).",
 )
 @catalog_option(
     "--distribution",
@@ -132,8 +133,8 @@ def gradcheck_command(ctx: click.Context, **_: object) -> None:
         raise BadInput("give ACTIVATION names or --impl, not both")
     options = only_in_scope(ctx, impl.SCOPE, _WHY)
     del options["activations"]
-    if ctx.get_parameter_source("x_range") in (ParameterSource.DEFAULT, None):
-        options["x_range"] = None  # --impl's own probe points
+    if ctx.get_parameter_source("x_range") == ParameterSource.DEFAULT:
+        options["x_range"] = None  # the catalog's default range is not the impl's
     impl.run_impl(**options)
 
 

@@ -41,6 +41,7 @@ from actcheck.userimpl import (
     adapt,
     load,
     load_layer,
+    take_printed,
 )
 
 Array = np.ndarray
@@ -57,6 +58,7 @@ def derivative(s: Subject, rng: np.random.Generator) -> list[Check]:
 CHECKS: tuple[Callable[[Subject, np.random.Generator], list[Check]], ...] = (
     derivative,
     derivatives.parameters,
+    derivatives.tails,
 )
 
 
@@ -83,8 +85,8 @@ def check_impl(
     parameters by name, each a ``--arg`` VALUE string (``"randn:20,10"``,
     ``"labels:10"``), an ``ArgValue``, or the Python value itself. Raises InputError
     when the target cannot be used. ``order=2``: a numpy-ml class's ``grad2`` is
-    checked against its ``grad``. ``x_range``: draw x uniformly from [lo, hi]
-    (probabilities for a cross-entropy, the tails of an activation).
+    checked against its ``grad``. ``x_range``: probe x only in [lo, hi] (default: a grid
+    over [-10, 10] plus, for elementwise layers, the tails out to ±1000).
     """
     if x is not None:
         x = np.asarray(x)
@@ -100,6 +102,8 @@ def check_impl(
     shape = tuple(int(s) for s in shape)
     if not shape or any(s <= 0 for s in shape):
         raise InputError(f"shape must be positive sizes, got {shape}")
+    take_printed()  # what earlier runs printed is theirs
+    x_range = _valid_range(x_range)
     values = materialize(as_arg_values(args), dt, shape[0], np.random.default_rng(seed + 1))
     if order not in (1, 2):
         raise InputError(f"order must be 1 or 2, got {order!r}")
@@ -107,13 +111,10 @@ def check_impl(
     if hasattr(layer, "to_dtype"):
         layer.to_dtype(dt)
     rng = np.random.default_rng(seed)
-    if x_range is not None:
-        x_range = (min(map(float, x_range)), max(map(float, x_range)))
-        if x is None:
-            x = rng.uniform(*x_range, shape).astype(dt)
     if x is None:
-        x = probe_points(math.prod(shape), dt, rng, 0).reshape(shape)
-        x = _realistic(layer, x, rng)
+        x = probe_points(math.prod(shape), dt, rng, 0, x_range).reshape(shape)
+        if x_range is None:
+            x = _realistic(layer, x, rng)
     rows, s = _run(layer, x.copy(), rng, allow_inplace, x_range)
     if isinstance(layer, ModelLayer) and not any(r.fatal for r in rows):
         rows += _layer_rows(layer, x, rng, allow_inplace)
@@ -128,6 +129,7 @@ def check_impl(
         params=tuple(p.name for p in s.params) if s else (),
         checks=tuple(_locate(c, layer) for c in rows),
         inputs=("x",) if layer.has_dx else (),
+        printed=take_printed(),
     )
 
 
@@ -314,6 +316,7 @@ def _rows(
     num_dtype = numeric_dtype(layer, x, y, dt)
     elementwise = is_elementwise(layer, x, y, dt, rng)
     yield detectors.elementwise_row(x, y, elementwise)
+    yield from detectors.backward_updates(layer, x, dout)
     params = find_params(layer, x, dout, rng)
     linear_rows, linear_bug = detectors.linearity(layer, x, y, dt, rng)
     yield from linear_rows
@@ -321,6 +324,15 @@ def _rows(
     yield s
     for check in CHECKS:
         yield from check(s, rng)
+
+
+def _valid_range(x_range: tuple[float, float] | None) -> tuple[float, float] | None:
+    if x_range is None:
+        return None
+    lo, hi = (float(v) for v in x_range)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise InputError(f"x_range must be finite numbers lo < hi, got {x_range}")
+    return lo, hi
 
 
 def _method(rows: list[Check]) -> str:

@@ -9,6 +9,7 @@ directional row); bug names: ``actcheck.implcheck.diagnosis``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -19,18 +20,21 @@ from actcheck.implcheck import diagnosis
 from actcheck.implcheck.detectors import dx_changed, nonfinite
 from actcheck.implcheck.limits import (
     FULL_JACOBIAN_MAX,
+    JUMPS_CHECKED,
+    NOISE_CAP_ULPS,
     PARAM_ENTRIES_MAX,
     PROBE_BATCHES,
     PROJECTIONS,
+    TAIL_POINTS,
     WORST_SHOWN,
 )
 from actcheck.implcheck.results import Check
 from actcheck.implcheck.subject import (
     Subject,
-    batch_points,
     flat_derivative,
     flat_forward,
     index,
+    probe_points,
     random_dout,
     same,
 )
@@ -84,6 +88,28 @@ def compare(
     return Check(name, "fail", failed(fail), where=where, bug=bug, worst=worst, stats=stats)
 
 
+def error_text(a: Array, n: Array) -> str:
+    """'max |error| 3e-10', or the relative error where the values are large.
+
+    exp at x = 40 has f' = 2.4e17: an absolute error of 32 there is 1e-16 relative,
+    and "max |error| 32" would read as a bug.
+    """
+    err = np.abs(a - n).ravel()
+    if not err.size:
+        return "max |error| 0"
+    worst = float(err.max())
+    with np.errstate(all="ignore"):
+        rel = err / np.maximum(np.abs(n).ravel(), 1.0)
+    top = float(np.max(rel))
+    if worst < 1e-3 or top > worst / 10:
+        return f"max |error| {worst:.2g}"
+    i = int(np.argmax(err))
+    return (
+        f"max relative error {top:.2g} (largest |error| {worst:.2g}, where the derivative "
+        f"is {float(np.ravel(n)[i]):.2g})"
+    )
+
+
 def _max_error(a: Array, n: Array) -> float:
     return float(np.max(np.abs(a - n), initial=0.0))
 
@@ -100,10 +126,71 @@ def _analytic_floor(dtype: np.dtype) -> float:
 
 def per_point(s: Subject, rng: np.random.Generator) -> list[Check]:
     """f'(x) = dx/dout at PROBE_BATCHES batches of points (``numdiff.check_elementwise``)."""
+    batches = [s.x] + [
+        probe_points(s.x.size, s.dtype, rng, b, s.x_range).reshape(s.shape)
+        for b in range(1, PROBE_BATCHES)
+    ]
+    return points_row(s, rng, batches, "dx vs numerical derivative")
+
+
+def tails(s: Subject, rng: np.random.Generator) -> list[Check]:
+    """Elementwise layers out to |x| = 1000 (unless --range chose the interval).
+
+    Where ``np.exp(x)`` overflows (x >= 710 in float64, about 89 in float32) an
+    unguarded softplus or sigmoid' gives inf or NaN: activations reach such values.
+    Points where the output overflows because the true value does (exp itself:
+    f(x/2) already beyond max^(1/4)) are left out.
+    """
+    if not s.elementwise or s.x_range is not None:
+        return []
+    t = np.array(TAIL_POINTS, dtype=np.float64)
+    pts = np.concatenate([t, -t]).astype(s.dtype)
+    y = _forward_points(s, pts)
+    big = np.finfo(s.dtype).max
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(y) <= 1e-3 * big)  # overflowed, or about to in dout·f'(x)
+    legit = np.zeros(pts.shape, bool)
+    for side in (pts > 0, pts < 0):
+        # the side's first overflow: when f(x/2) is already huge there, f grows exponentially
+        # and the overflow is f's own (exp); else it is the code's (log(exp(x) + 1))
+        first = np.flatnonzero(bad & side)
+        if first.size:
+            x0 = pts[first[np.argmin(np.abs(pts[first]))]]
+            half = _forward_points(s, np.array([x0 / 2], s.dtype))[0]
+            legit |= bad & side & bool(big**0.25 < abs(half) <= big)
+    pts = pts[~legit]
+    if not pts.size:
+        return []
+    n = s.x.size
+    batches = []
+    for k in range(0, pts.size, n):
+        b = np.full(n, pts[0], s.dtype)  # the padding repeats a point, counted once
+        b[: pts[k : k + n].size] = pts[k : k + n]
+        batches.append(b.reshape(s.shape))
+    rows = points_row(s, rng, batches, "dx at large |x|", distinct=True)
+    return [dataclasses.replace(r, fatal=False) for r in rows]
+
+
+def _forward_points(s: Subject, v: Array, dtype: np.dtype | None = None) -> Array:
+    """The forward in the checked dtype (or ``dtype``) at any number of points, in batches."""
+    n = s.x.size
+    dt = dtype or s.dtype
+    out = [
+        np.asarray(
+            s.layer.forward(np.resize(v[k : k + n], n).reshape(s.shape).astype(dt)), np.float64
+        ).ravel()[: v[k : k + n].size]
+        for k in range(0, v.size, n)
+    ]
+    return np.concatenate(out)
+
+
+def points_row(
+    s: Subject, rng: np.random.Generator, batches: list[Array], name: str, distinct: bool = False
+) -> list[Check]:
+    """The per-point comparison over these batches of the layer's shape: one row."""
     f = flat_forward(s)
     xs, a_all, ref_all, bound_all, y_all, verdicts, kinks = [], [], [], [], [], [], []
-    for b in range(PROBE_BATCHES):
-        x = s.x if b == 0 else batch_points(s, rng, b)
+    for x in batches:
         dout = random_dout(s.shape, s.dtype, rng)
         r = s.layer.vjp(x, dout)
         if not isinstance(r.dx, np.ndarray) or r.dx.shape != x.shape:
@@ -132,11 +219,24 @@ def per_point(s: Subject, rng: np.random.Generator) -> list[Check]:
         y_all.append(np.asarray(r.y, dtype=np.float64).ravel())
     x, a, y = np.concatenate(xs), np.concatenate(a_all), np.concatenate(y_all)
     ref, verdict = np.concatenate(ref_all), np.concatenate(verdicts)
-    bound, floor = _per_point_bound(s, x, y, ref, np.concatenate(bound_all))
+    if distinct:  # batches padded with repeats: each point once
+        keep = np.sort(np.unique(x, return_index=True)[1])
+        x, a, y, ref, verdict = x[keep], a[keep], y[keep], ref[keep], verdict[keep]
+        bound_all = [np.concatenate(bound_all)[keep]]
+    # the tails' outputs may all be tiny (σ'(±30) ~ 1e-13) while the formula's terms are
+    # of the size seen on ordinary points: the rounding floors take those too
+    seen = np.concatenate([y, np.asarray(s.y, np.float64).ravel()]) if distinct else y
+    bound, floor = _per_point_bound(s, x, seen, ref, np.concatenate(bound_all))
     kink = (verdict == numdiff.KINK) | (verdict == numdiff.KINK_MISMATCH)
     small = np.abs(a - ref) <= floor
     at_kink = (verdict == numdiff.KINK_MISMATCH) & ~small
-    fail = at_kink | ((verdict == numdiff.MISMATCH) & ~small)
+    jumps = find_jumps(s, kinks)
+    # where the function itself jumps its derivative does not exist: nothing to compare
+    at_jump = kink & _near_any(x, [j[0] for j in jumps], s.num_dtype)
+    at_kink &= ~at_jump
+    fail = at_kink | ((verdict == numdiff.MISMATCH) & ~small & ~at_jump)
+    jumped = _near_any(np.array([k.x for k in kinks]), [j[0] for j in jumps], s.num_dtype)
+    kinks = [k for k, j in zip(kinks, jumped, strict=True) if not j]
     left, right = _one_sided(x, kink, kinks)
     stats: dict[str, Any] = {
         "points": int(x.size),
@@ -146,28 +246,30 @@ def per_point(s: Subject, rng: np.random.Generator) -> list[Check]:
         "engine": "numdiff: Richardson central / complex step, one-sided at kinks, "
         "per-point error bound",
     }
-    conventions = diagnosis.kink_summary(kinks)
+    conventions = diagnosis.kink_summary(kinks) + [diagnosis.jump_text(*j) for j in jumps]
     if conventions:
         stats["kinks"] = conventions
+    if jumps:
+        stats["jumps"] = [j[0] for j in jumps]
 
     def diagnose() -> tuple[str, str]:
         if s.linear_bug:
             return diagnosis.follows_from(s.linear_bug), "backward"
         return diagnosis.elementwise_bug(
-            x, a, ref, bound, y, fail, at_kink, kink, left, right, _derivative_at(s, y)
+            x, a, ref, bound, y, fail, at_kink, kink, left, right, _derivative_at(s, y), s.eps
         )
 
     return [
         compare(
-            "dx vs numerical derivative",
+            name,
             a,
             ref,
             bound,
             fail=fail,
             point=lambda i: {"x": float(x[i])},
             also=lambda i: {"left": float(left[i]), "right": float(right[i])} if kink[i] else {},
-            passed=f"{x.size} points in [{x.min():.3g}, {x.max():.3g}], max |error| "
-            f"{stats['max_abs_error']:.2g}"
+            passed=f"{x.size} points in [{x.min():.3g}, {x.max():.3g}], "
+            + error_text(a[~kink], ref[~kink])
             + (f"; kinks: {'; '.join(conventions)}" if conventions else ""),
             failed=lambda m: (
                 f"wrong at {int(m.sum())} of {x.size} points (worst |error| "
@@ -202,6 +304,42 @@ def _per_point_bound(
     )
     floor = np.maximum(floor, noise)
     return np.maximum(bound, floor), floor
+
+
+def find_jumps(s: Subject, kinks: list[Any]) -> list[tuple[float, float, float]]:
+    """(x0, f(x0-), f(x0+)) where the function itself jumps at a reported kink.
+
+    A kink of a continuous function moves f by about δ·|slope| across [x0-δ, x0+δ];
+    a jump (SELU' at 0, a hard sigmoid's f' at ±3) by the jump itself, however small δ.
+    """
+    eps = float(np.finfo(s.num_dtype).eps)
+    out: list[tuple[float, float, float]] = []
+    # kinks detected a few ulps off a round position (-tiny for 0) are that position
+    for x0 in sorted({round(float(k.x), 6) + 0.0 for k in kinks})[:JUMPS_CHECKED]:
+        d = eps ** (2 / 3) * max(1.0, abs(x0))
+        pts = np.array([x0 - d, x0 + d, x0 - 2 * d, x0 + 2 * d])
+        try:
+            fl, fr, fl2, fr2 = _forward_points(s, pts.astype(s.num_dtype), s.num_dtype)
+        except UserCodeError:
+            continue
+        gap = abs(fr - fl)
+        # a jump does not shrink with δ; a slope does (halves from 2δ to δ)
+        if (
+            np.isfinite(gap)
+            and gap > d**0.5 * (1 + abs(fl) + abs(fr))
+            and gap > 0.7 * abs(fr2 - fl2)
+        ):
+            out.append((x0, float(fl), float(fr)))
+    return out
+
+
+def _near_any(x: Array, centres: list[float], dtype: np.dtype) -> Array:
+    """x within a few relative steps of one of the centres."""
+    near = np.zeros(x.shape, bool)
+    rel = 8 * float(np.finfo(dtype).eps) ** (1 / 3)
+    for c in centres:
+        near |= np.abs(x - c) <= rel * max(1.0, abs(c))
+    return near
 
 
 def _one_sided(x: Array, kink: Array, kinks: list[Any]) -> tuple[Array, Array]:
@@ -349,7 +487,7 @@ def full_jacobian(s: Subject, per_sample: bool) -> list[Check]:
             jn,
             bound,
             point=point,
-            passed=f"{what}: all {jn.size} entries agree, max |error| {stats['max_abs_error']:.2g}",
+            passed=f"{what}: all {jn.size} entries agree, {error_text(ja, jn)}",
             failed=lambda m: f"{what}: {int(m.sum())} of {jn.size} entries wrong",
             diagnose=diagnose,
             stats=stats,
@@ -391,7 +529,10 @@ def projections(s: Subject, rng: np.random.Generator) -> list[Check]:
             + _analytic_floor(s.dtype)
             * (float(np.sum(np.abs(dx * v))) + abs(n) + ymax * float(np.linalg.norm(un)))
         )
-        noise.append(abs(a - float(np.sum((dw + drest) * v))))
+        # ... but never more than sqrt(eps) of the answer: a backward that ignores dout
+        # (or scales it wrongly) breaks the split at O(1), and this row must still fail
+        cap = NOISE_CAP_ULPS * s.eps**0.5 * (float(np.sum(np.abs(dx * v))) + abs(n))
+        noise.append(min(abs(a - float(np.sum((dw + drest) * v))), cap))
         an.append(a)
         nn.append(n)
     a_all, n_all = np.array(an), np.array(nn)
@@ -417,7 +558,7 @@ def projections(s: Subject, rng: np.random.Generator) -> list[Check]:
             bound,
             point=lambda i: {"projection": i},
             passed=f"{PROJECTIONS} random projections u·J·v agree (each within its own error "
-            f"estimate), max |error| {stats['max_abs_error']:.2g}",
+            f"estimate), {error_text(a_all, n_all)}",
             failed=lambda m: f"{int(m.sum())} of {PROJECTIONS} random projections u·J·v disagree",
             diagnose=diagnose,
             stats=stats,
@@ -481,7 +622,13 @@ def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> list[Check]:
     def diagnose() -> tuple[str, str]:
         bug = f"wrong gradient for {p.name}"
         if len(dirs) >= 3:  # a factor read off one or two numbers would be a guess
-            bug = diagnosis.factor_bug(a, n, bound, f"d{p.name}") or bug
+            along = np.array([float(np.sum(v0 * vec)) for vec in dirs])
+            signs = np.array([float(np.sum(np.sign(v0) * vec)) for vec in dirs])
+            bug = (
+                diagnosis.factor_bug(a, n, bound, f"d{p.name}")
+                or diagnosis.penalty_bug(a, n, bound, along, signs, p.name)
+                or bug
+            )
         return bug, f"backward (gradient of {p.name})"
 
     return [
@@ -491,8 +638,7 @@ def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> list[Check]:
             n,
             bound,
             point=lambda i: {"entry": labels[i]},
-            passed=f"d{p.name} matches ({how}, shape {v0.shape}), max |error| "
-            f"{_max_error(a, n):.2g}",
+            passed=f"d{p.name} matches ({how}, shape {v0.shape}), {error_text(a, n)}",
             failed=lambda m: (
                 f"stored gradient of {p.name} is wrong ({int(m.sum())} of "
                 f"{len(dirs)} {'entries' if entrywise else 'projections'})"

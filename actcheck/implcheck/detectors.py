@@ -14,6 +14,7 @@ import numpy as np
 from actcheck.implcheck.limits import ADDITIVITY_RTOL, LINEARITY_RTOL
 from actcheck.implcheck.results import Check
 from actcheck.implcheck.subject import backward_dx, index, random_dout, same
+from actcheck.userimpl import _GRAD_NAMES as GRAD_NAMES
 from actcheck.userimpl import Layer, UserCodeError
 
 Array = np.ndarray
@@ -143,13 +144,26 @@ def fp_line(layer: Layer, during: str, x: Array, rng: np.random.Generator) -> st
 # ---------------------------------------------------------------------------
 
 
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def forward_output(y: Any, dtype: np.dtype) -> list[Check]:
     """An array of floats, not narrower than the input."""
     if not isinstance(y, np.ndarray):
+        hint = ""
+        if y is None:
+            hint = (
+                ": forward must return its output (if it stores it, e.g. self.output = ..., "
+                "add return self.output)"
+            )
+        elif isinstance(y, tuple):
+            hint = f": a tuple of {len(y)}; actcheck needs the output array alone"
         return [
             fatal(
                 "forward output",
-                f"forward returned a {type(y).__name__}, expected a numpy array",
+                f"forward returned {'None' if y is None else _a(type(y).__name__)}, expected "
+                f"a numpy array{hint}",
                 where="forward",
             )
         ]
@@ -318,3 +332,60 @@ def linearity(
         "nonlinearity, or a constant added)",
     )
     return [row], "backward is not linear in dout"
+
+
+# ---------------------------------------------------------------------------
+# Parameters changed by backward (an optimizer step inside it)
+# ---------------------------------------------------------------------------
+
+
+def _float_state(obj: Any) -> dict[str, Array]:
+    """Copies of the instance's float arrays and floats (parameters, caches, statistics)."""
+    out = {}
+    for k, v in (vars(obj) if hasattr(obj, "__dict__") else {}).items():
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            out[k] = v.copy()
+        elif isinstance(v, float) and not isinstance(v, bool):
+            out[k] = np.array(v)
+    return out
+
+
+def backward_updates(layer: Layer, x: Array, dout: Array) -> list[Check]:
+    """backward changed a float attribute that forward alone leaves alone: fatal.
+
+    forward then backward, forward again (what forward changes on its own: caches,
+    running statistics), then forward and backward again: an attribute that moved only
+    across that last backward is being updated by it (``W -= lr * dW``).
+    """
+    obj = getattr(layer, "obj", None)
+    if obj is None:
+        return []
+    layer.vjp(x, dout)
+    s1 = _float_state(obj)
+    layer.forward(x)
+    s2 = _float_state(obj)
+    layer.vjp(x, dout)
+    s3 = _float_state(obj)
+
+    def moved(a: dict[str, Array], b: dict[str, Array], k: str) -> bool:
+        return k in a and k in b and (a[k].shape != b[k].shape or not same(a[k], b[k]).all())
+
+    # gradients accumulated across calls (dW += ...) are not parameters: the derivative
+    # checks report those
+    grads = {g.format(k) for k in s2 for g in GRAD_NAMES}
+    changed = [k for k in s2 if k not in grads and moved(s2, s3, k) and not moved(s1, s2, k)]
+    if not changed:
+        return []
+    names = ", ".join(changed[:6])
+    return [
+        fatal(
+            "parameters unchanged by backward",
+            f"backward changed {names} (forward alone does not): the parameters changed "
+            "during backward, like an optimizer step (W -= lr * dW) inside it. The "
+            "gradients cannot be checked against a function that moves; check the layer "
+            "with the update turned off (a learning rate of 0, or the update moved out of "
+            "backward)",
+            where="backward",
+            bug="parameters changed during backward (an optimizer step inside backward?)",
+        )
+    ]

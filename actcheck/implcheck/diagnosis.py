@@ -27,9 +27,11 @@ import numpy as np
 from actcheck.implcheck.limits import (
     CLASSIFY_SHARE,
     FIT_RTOL,
+    FLOAT32_REL,
     LABEL_RTOL,
     MIN_CLASSIFY_POINTS,
     REGION_OK_SHARE,
+    SMALL_REL,
 )
 
 Array = np.ndarray
@@ -63,6 +65,30 @@ def factor_bug(analytic: Array, numerical: Array, bound: Array, what: str) -> st
     return f"constant factor: {what} = {nice(c)} × true{hint}"
 
 
+def penalty_bug(
+    analytic: Array, numerical: Array, bound: Array, along: Array, signs: Array, name: str
+) -> str | None:
+    """dW = true + c·W (L2) or + c·sign(W) (L1): a regulariser's gradient added in backward.
+
+    ``along``/``signs``: W and sign(W) seen along each compared direction.
+    """
+    r = analytic - numerical
+    for term, v, what in ((f"{name}", along, "L2"), (f"sign({name})", signs, "L1")):
+        den = float(np.sum(v * v))
+        if den <= 0:
+            continue
+        c = float(np.sum(r * v)) / den
+        if c == 0 or not np.all(np.abs(r - c * v) <= bound + FIT_RTOL * np.abs(numerical)):
+            continue
+        lam = f"2λ{name} with λ = {c / 2:.3g}" if what == "L2" else f"λ·{term} with λ = {c:.3g}"
+        return (
+            f"regularization added in backward: d{name} = true + {c:.3g}·{term} (the gradient "
+            f"of an {what} penalty, {lam}); right only if the loss adds that penalty too. "
+            "Check the layer without it (λ = 0)"
+        )
+    return None
+
+
 def nice(c: float) -> str:
     """A factor as a short number: 2, 0.5 -> 1/2, -3, 1/64."""
     for den in (1, 2, 3, 4, 6, 8):
@@ -93,11 +119,13 @@ def elementwise_bug(
     left: Array,
     right: Array,
     derivative_at_output: Array,
+    eps: float | None = None,
 ) -> tuple[str, str]:
     """(bug, where) for a failed per-point check; every argument is per point.
 
     ``at_kink``: failing at a kink (outside the one-sided derivatives); ``kink``:
-    at a kink at all; ``derivative_at_output``: the numerical f' at y = f(x).
+    at a kink at all; ``derivative_at_output``: the numerical f' at y = f(x);
+    ``eps``: the checked dtype's epsilon.
     """
     if not (fail & ~at_kink).any():
         return kink_bug(x, analytic, left, right, fail)
@@ -106,6 +134,9 @@ def elementwise_bug(
     ok = ~fail & ~kink
     region_text, confined = region(x, reg, ok)
     where = f"backward, {region_text}" if confined else "backward (dx)"
+    low = precision_bug(a[reg], ref[reg], eps)  # before "constant added: f' + 4e-9"
+    if low:
+        return low, where
     for name, pred, everywhere in hypotheses(x, a, ref, y, reg, derivative_at_output):
         if everywhere and confined:
             continue
@@ -119,12 +150,58 @@ def elementwise_bug(
             if sub_confined:
                 return f"{name}, {sub}", f"backward, {sub}"
             return name, "backward (dx)"
+    small = small_error_bug(a[reg], ref[reg])
+    if small:
+        return small, where
     if confined:
         return f"wrong only {region_text}", where
     sides = side_summary(x, a, ref, reg)
     if sides:
         return "backward does not match forward: " + "; ".join(sides), where
     return "derivative wrong (no simple pattern)", where
+
+
+def relative_errors(analytic: Array, numerical: Array) -> Array:
+    """|a - n| / |n|, with values below a tenth of max|n| counted at that size.
+
+    Rounding and approximations err in proportion to the terms of the formula (of the
+    size of max|f'|), not to f' where it is small (1 - tanh² in its tails).
+    """
+    scale = np.maximum(np.abs(numerical), 0.1 * float(np.max(np.abs(numerical), initial=0)))
+    with np.errstate(all="ignore"):
+        return np.abs(analytic - numerical) / np.where(scale > 0, scale, 1.0)
+
+
+def precision_bug(analytic: Array, numerical: Array, eps: float | None) -> str | None:
+    """Errors of float32's size in a float64 check: part of the code runs in float32."""
+    if eps is None or eps > 1e-10 or not analytic.size:
+        return None
+    rel = relative_errors(analytic, numerical)
+    if not np.all(np.isfinite(rel)) or not FLOAT32_REL[0] <= np.median(rel) <= FLOAT32_REL[1]:
+        return None
+    if np.max(rel) > 100 * FLOAT32_REL[1]:
+        return None
+    return (
+        f"errors of float32's size (relative error up to {float(np.max(rel)):.2g}, float64 "
+        "would give ~1e-16): part of the computation seems to run in float32 (a float32 "
+        "array, constant or .astype(np.float32))"
+    )
+
+
+def small_error_bug(analytic: Array, numerical: Array) -> str | None:
+    """An error that is small everywhere (an approximate formula), not a localised bug."""
+    if not analytic.size:
+        return None
+    rel = relative_errors(analytic, numerical)
+    top = float(np.max(rel))
+    if not (np.isfinite(top) and top <= SMALL_REL):
+        return None
+    return (
+        f"small errors (relative error up to {top:.2g}) over much of the range: the analytic "
+        "side seems to be an approximation of the derivative (e.g. another formula for "
+        "the same function, like GELU's tanh form against its erf form), not a sign or "
+        "factor slip"
+    )
 
 
 def kink_bug(x: Array, analytic: Array, left: Array, right: Array, fail: Array) -> tuple[str, str]:
@@ -259,15 +336,33 @@ def side_summary(x: Array, a: Array, ref: Array, fail: Array) -> list[str]:
     return out
 
 
+def sides_differ(k: Any) -> bool:
+    """The one-sided derivatives differ by more than their own errors: a kink to name.
+
+    On a smooth function (GELU at -4.375) the engine may take one-sided differences
+    where a probe looked rough; equal sides there are no kink.
+    """
+    gap = abs(k.left - k.right)
+    return bool(gap > k.left_bound + k.right_bound and gap > 1e-6 * max(abs(k.left), abs(k.right)))
+
+
 def kink_summary(kinks: list[Any]) -> list[str]:
     """The engine's kink reports, one line per kink position that passed: the convention used."""
     best: dict[float, Any] = {}
     for k in kinks:
         # reported where a probe sits exactly on a round x (0, 6, -3): points merely near a
         # kink have a one-sided stencil and no convention worth naming
-        if k.passed and k.x == round(k.x, 3):
+        if k.passed and k.x == round(k.x, 3) and sides_differ(k):
             best.setdefault(k.x + 0.0, k)
     return [f"{k.summary('f')} ({k.left:.6g} | {k.right:.6g})" for _, k in sorted(best.items())[:4]]
+
+
+def jump_text(x0: float, left: float, right: float) -> str:
+    """A jump in the function being differentiated: no derivative there, nothing checked."""
+    return (
+        f"f jumps at x = {x0:.6g} (from {left:.6g} to {right:.6g}): its derivative does not "
+        "exist there (not checked)"
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -65,6 +65,8 @@ class ImplResult:
         layers = tuple(c.name.split(":")[0][6:] for c in self.checks if c.name.startswith("layer "))
         return self.inputs + self.params + tuple(dict.fromkeys(layers))
 
+    printed: str = ""  # what the user's code printed during the check (kept out of stdout)
+
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.checks)
@@ -98,5 +100,6 @@ class ImplResult:
             "inputs": list(self.inputs),
             "checked": list(self.checked),
             "checks": [c.to_dict() for c in self.checks],
+            "printed": self.printed,
             "passed": self.passed,
         }

@@ -31,7 +31,7 @@ class Subject:
     elementwise: bool  # changing x[j] changes only y[j]
     params: tuple[ParamRef, ...]  # learnable parameters, confirmed by perturbation
     linear_bug: str | None  # backward is not linear in dout: derivative errors follow from it
-    x_range: tuple[float, float] | None = None  # --range: every probe x drawn from it
+    x_range: tuple[float, float] | None = None  # --range: probe only here (else the default grid)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -65,41 +65,43 @@ _SPECIAL = (0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 3.0, -3.0, 6.0, -6.0, 0.5, -0.5, 1e
 _SPECIAL_TAIL = (1e-3, -1e-3, 20.0, -20.0, 40.0, -40.0)
 
 
-def probe_points(n: int, dtype: np.dtype, rng: np.random.Generator, batch: int) -> Array:
+def probe_points(
+    n: int,
+    dtype: np.dtype,
+    rng: np.random.Generator,
+    batch: int,
+    x_range: tuple[float, float] | None = None,
+) -> Array:
     """Probe inputs for one batch of n values.
 
     Batch 0: zeros (the usual kink), small integers and values a few ulps and
     1e-30 away from 0, then a realistic mixture (N(0,1), N(0,3), U(-10,10));
     later batches: an exact grid over [-GRID_LIMIT, GRID_LIMIT] interleaved
     with uniform samples, so a bug confined to a narrow interval is hit.
+    ``x_range`` (``--range``): the special values inside it, then the grid
+    and the uniform samples over it, and nothing outside.
     """
     tiny = np.finfo(dtype).tiny
+    lo, hi = x_range if x_range is not None else (-GRID_LIMIT, GRID_LIMIT)
     if batch == 0:
         special = np.array([*_SPECIAL, tiny, -tiny, *_SPECIAL_TAIL], dtype=np.float64)
-        k = n // 3
-        mix = np.concatenate(
-            [rng.normal(0, 1, k), rng.normal(0, 3, k), rng.uniform(-GRID_LIMIT, GRID_LIMIT, n)]
-        )
+        if x_range is None:
+            k = n // 3
+            mix = np.concatenate([rng.normal(0, 1, k), rng.normal(0, 3, k), rng.uniform(lo, hi, n)])
+        else:
+            special = special[(special >= lo) & (special <= hi)]
+            mix = rng.uniform(lo, hi, n)
         x = np.concatenate([special[:n], mix])[:n]
     else:
         m = n * (PROBE_BATCHES - 1)
-        step = 2 * GRID_LIMIT / m
-        grid = -GRID_LIMIT + step * np.arange(m)
+        step = (hi - lo) / m
+        grid = lo + step * np.arange(m)
         mine = grid[batch - 1 :: PROBE_BATCHES - 1][:n]
-        x = np.where(
-            rng.random(mine.size) < 0.25, rng.uniform(-GRID_LIMIT, GRID_LIMIT, mine.size), mine
-        )
+        x = np.where(rng.random(mine.size) < 0.25, rng.uniform(lo, hi, mine.size), mine)
         x = np.round(x, 6)  # grid values like 2.1 are then the nearest doubles to them
     x = x.astype(dtype)
     perm = rng.permutation(n)
     return x[perm]
-
-
-def batch_points(s: Subject, rng: np.random.Generator, batch: int) -> Array:
-    """Probe batch ``batch`` in the layer's shape: U(--range) when given, else probe_points."""
-    if s.x_range is not None:
-        return rng.uniform(*s.x_range, s.shape).astype(s.dtype)
-    return probe_points(s.x.size, s.dtype, rng, batch).reshape(s.shape)
 
 
 def random_dout(shape: tuple[int, ...], dtype: np.dtype, rng: np.random.Generator) -> Array:
@@ -171,9 +173,13 @@ def find_params(
         return tuple(layer.params)
     layer.vjp(x, dout)  # some layers create their parameters' gradients lazily
     confirmed = []
-    y0 = layer.forward(x)
+    # a copy: an output that aliases a cached array (identity, Flatten returning
+    # self.x or a view of it) would otherwise move with the perturbed candidate
+    y0 = np.array(layer.forward(x), copy=True)
     for p in layer.candidate_params():
         v0 = p.get().copy()
+        if is_cached_input(v0, x):
+            continue
         bump = rng.uniform(0.01, 0.1, v0.shape) * rng.choice([-1.0, 1.0], v0.shape)
         p.set(v0 + bump * (1 + np.abs(v0)))
         try:
@@ -183,6 +189,12 @@ def find_params(
         if isinstance(y1, np.ndarray) and y1.shape == y0.shape and not same(y0, y1).all():
             confirmed.append(p)
     return tuple(confirmed)
+
+
+def is_cached_input(value: Array, x: Array) -> bool:
+    """A candidate holding forward's input (``self.x = x``) or a reshape of it: no parameter."""
+    v = np.asarray(value)
+    return v.size == x.size and v.dtype == x.dtype and bool(same(v.ravel(), x.ravel()).all())
 
 
 # ---------------------------------------------------------------------------
