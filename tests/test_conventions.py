@@ -174,6 +174,8 @@ def test_model_names_the_wrong_layer_and_passes_the_others() -> None:
     rows = {r.name: r.status for r in result.checks if r.name.startswith("layer ")}
     assert rows["layer Affine1"] == rows["layer Relu1"] == rows["layer lastLayer"] == "pass"
     assert any(n.startswith("layer Affine2: parameter W") for n in rows)
+    wrong = next(r for r in result.checks if r.name.startswith("layer Affine2"))
+    assert "the other layers pass (Affine1, Relu1, lastLayer)" in wrong.details
 
 
 def test_loss_with_epsilon_in_the_log_passes_with_a_note() -> None:

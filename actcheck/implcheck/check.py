@@ -244,7 +244,7 @@ def _layer_rows(
     model: ModelLayer, x: Array, rng: np.random.Generator, allow_inplace: bool
 ) -> list[Check]:
     """Each layer of the model on its own, on the input it gets inside the model."""
-    rows = []
+    rows, passed, failed = [], [], []
     for name, obj, x_in, kwargs in model.sublayers(x):
         layer = ForwardBackwardLayer(obj, name, model.files, kwargs=kwargs)
         sub, s = _run(layer, x_in, rng, allow_inplace)
@@ -252,10 +252,15 @@ def _layer_rows(
         bad = [c for c in sub if c.status == "fail"]
         if not bad:
             rows.append(Check(f"layer {name}", "pass", f"{type(obj).__name__}: {checked} match"))
+            passed.append(name)
             continue
         for c in bad:
             c = _locate(c, layer)
+            failed.append(len(rows))
             rows.append(dataclasses.replace(c, name=f"layer {name}: {c.name}", fatal=False))
+    for k in failed:  # "Affine2: dW wrong, the other layers pass"
+        others = f"; the other layers pass ({', '.join(passed)})" if passed else ""
+        rows[k] = dataclasses.replace(rows[k], details=rows[k].details + others)
     return rows
 
 
