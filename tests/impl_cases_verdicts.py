@@ -169,17 +169,7 @@ def mean_square(x):
 
 
 class StoresOutput:
-    """nnfs style: forward stores self.output and returns nothing (the adapter reads it)."""
-
-    def forward(self, x):
-        self.output = 2 * x
-
-    def backward(self, dout):
-        return 2 * dout
-
-
-class StoresResult:
-    """forward stores its result under a name no convention uses, and returns nothing."""
+    """Forward stores its result and returns nothing."""
 
     def forward(self, x):
         self.result = 2 * x
