@@ -345,3 +345,14 @@ def test_cli_arg_loss_and_model() -> None:
 def test_bad_arg_value_in_python_is_input_error() -> None:
     with pytest.raises(InputError, match="give sizes"):
         check_impl(c("c1_constructors.py:Affine"), args={"W": "randn:x", "b": "zeros:3"})
+
+
+def test_same_seed_same_result_and_the_global_rng_is_restored() -> None:
+    """A model drawing its weights from np.random is built the same way on every run."""
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    args = {"input_dim": 20, "hidden_dim": 10, "num_classes": 5, "y": "labels:5"}
+    a = check_impl(c("c8_models.py:TwoLayerNetCS"), args=args, shape=(8, 20))
+    b = check_impl(c("c8_models.py:TwoLayerNetCS"), args=args, shape=(8, 20))
+    assert a.to_dict() == b.to_dict()
+    assert (np.random.get_state()[1] == before).all()

@@ -13,8 +13,10 @@ with a row that points at the user's file and line.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -104,6 +106,39 @@ def check_impl(
         raise InputError(f"shape must be positive sizes, got {shape}")
     take_printed()  # what earlier runs printed is theirs
     x_range = _valid_range(x_range)
+    with _seeded_global_rng(seed):  # the user's np.random draws (weights, masks) repeat
+        return _check(target, derivative, x, args, order, x_range, shape, dt, seed, allow_inplace)
+
+
+@contextlib.contextmanager
+def _seeded_global_rng(seed: int) -> Iterator[None]:
+    """np.random (and torch's generator) seeded for the check, restored afterwards."""
+    state = np.random.get_state()
+    torch = sys.modules.get("torch")
+    tstate = torch.random.get_rng_state() if torch is not None else None
+    np.random.seed(seed)
+    if torch is not None:
+        torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+        if torch is not None and tstate is not None:
+            torch.random.set_rng_state(tstate)
+
+
+def _check(
+    target: Any,
+    derivative: Any,
+    x: Array | None,
+    args: dict[str, Any] | None,
+    order: int,
+    x_range: tuple[float, float] | None,
+    shape: tuple[int, ...],
+    dt: np.dtype,
+    seed: int,
+    allow_inplace: bool,
+) -> ImplResult:
     values = materialize(as_arg_values(args), dt, shape[0], np.random.default_rng(seed + 1))
     if order not in (1, 2):
         raise InputError(f"order must be 1 or 2, got {order!r}")
