@@ -378,12 +378,12 @@ def _child(folder: str) -> None:
     original_call = userimpl.Layer.call
     current = ["loading"]
 
-    def call(self: Any, during: str, fn: Any, *args: Any) -> Any:
+    def call(self: Any, during: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         current[0] = during
         phase(during)
         try:
             with guard.user_mode():
-                return original_call(self, during, fn, *args)
+                return original_call(self, during, fn, *args, **kwargs)
         finally:
             phase(_ACTCHECK)  # a timeout from here on is not the user's code's
 

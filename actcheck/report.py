@@ -453,12 +453,13 @@ def impl_report(result: Any) -> Any:
     from rich.markup import escape
     from rich.panel import Panel
 
-    params = ", ".join(result.params) if result.params else "none found"
+    checked = getattr(result, "checked", ("x", *result.params))
+    params = ", ".join(checked) if checked else "none found"
     head = (
         f"[bold]{escape(result.target)}[/bold] ({result.kind}), x of shape "
         f"{tuple(result.shape)} {result.dtype}, seed {result.seed}\n"
         f"[dim]elementwise: {_yes_no(result.elementwise)}; derivative checked by "
-        f"{result.method or '-'}; parameters: {escape(params)}[/dim]"
+        f"{result.method or '-'}; checked: {escape(params)}[/dim]"
     )
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("check", no_wrap=True)

@@ -25,6 +25,7 @@ comparing copies, see ``actcheck.implcheck``). numpy only; no click, no rich.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 import importlib.util
@@ -150,6 +151,7 @@ class Loaded:
     obj: Any
     spec: str
     file: str | None
+    owner: Any = None  # the class NAME's last part was found on (``Class.method``)
 
 
 def _split_spec(spec: str) -> tuple[str, str]:
@@ -175,9 +177,13 @@ def _load_file(path: str, spec: str, cache: dict[str, Any] | None = None) -> tup
     if mspec is None or mspec.loader is None:  # pragma: no cover - .py files always have one
         raise InputError(f"{spec!r}: cannot import {path!r}")
     module = importlib.util.module_from_spec(mspec)
-    # the user's own directory first, so its sibling imports work as with `python FILE.py`
-    folder = os.path.dirname(real)  # once: the file may os.chdir() as it runs
-    sys.path.insert(0, folder)
+    # the user's own directory first, so its sibling imports work as with `python FILE.py`,
+    # then the directories its absolute imports resolve from (common/layers.py doing
+    # `from common.functions import *`), kept for imports the code makes later
+    # (computed once: the file may os.chdir() as it runs)
+    roots = [str(p.resolve().parent), *import_roots(Path(real))]
+    for r in reversed(roots):
+        sys.path.insert(0, r)
     sys.modules[modname] = module
     try:
         with _quiet():
@@ -187,11 +193,44 @@ def _load_file(path: str, spec: str, cache: dict[str, Any] | None = None) -> tup
         err = user_error(exc, "loading", {real})
         raise InputError(f"{spec!r}: importing {path} raised {err}") from None
     finally:
-        with contextlib.suppress(ValueError):  # the file may have edited sys.path itself
-            sys.path.remove(folder)
+        for r in roots[:1]:
+            with contextlib.suppress(ValueError):  # the file may have edited sys.path itself
+                sys.path.remove(r)
     if cache is not None:
         cache[real] = module
     return module, real
+
+
+def import_roots(file: Path) -> list[str]:
+    """Ancestor directories holding the top-level packages the file imports.
+
+    ``from common.functions import *`` in ``dlfs/common/layers.py`` (or in
+    ``dlfs/ch05/net.py``, which does ``sys.path.append(os.pardir)``) resolves from
+    ``dlfs/``: the nearest ancestor with a ``common/`` package or ``common.py``.
+    """
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8", errors="replace"))
+    except (SyntaxError, ValueError, OSError):
+        return []
+    tops = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            tops |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            tops.add(node.module.split(".")[0])
+    roots: list[str] = []
+    for top in sorted(tops):
+        try:
+            if top in sys.builtin_module_names or importlib.util.find_spec(top) is not None:
+                continue
+        except (ImportError, ValueError):
+            pass
+        for parent in list(file.parents)[1:6]:
+            if (parent / top).is_dir() or (parent / f"{top}.py").is_file():
+                if str(parent) not in roots and str(parent) not in sys.path:
+                    roots.append(str(parent))
+                break
+    return roots
 
 
 def _load_module(name: str, spec: str) -> tuple[Any, str | None]:
@@ -229,6 +268,7 @@ def load(spec: str, cache: dict[str, Any] | None = None) -> Loaded:
     else:
         module, file = _load_module(target, spec)
     obj: Any = module
+    owner: Any = None
     for part in name.split("."):
         if not hasattr(obj, part):
             where = target if file is None else _short_path(file)
@@ -241,9 +281,9 @@ def load(spec: str, cache: dict[str, Any] | None = None) -> Loaded:
             )
             hint = f" (it defines {', '.join(have)})" if have else ""
             raise InputError(f"{spec!r}: {where} has no {name!r}{hint}")
-        obj = getattr(obj, part)
+        owner, obj = obj, getattr(obj, part)
     src = _source_file(obj) or file
-    return Loaded(obj, spec, src)
+    return Loaded(obj, spec, src, owner if inspect.isclass(owner) else None)
 
 
 def _source_file(obj: Any) -> str | None:
@@ -341,13 +381,22 @@ class Layer:
     name = "?"
     params: list[ParamRef]
     files: set[str]
+    has_dx = True  # False for a whole model: only its parameters have gradients
     has_dout = True  # False when the analytic side is an elementwise derivative f'(x)
     raise_fp = False  # set while locating the line that produced a NaN or inf
 
-    def call(self, during: str, fn: Callable, *args: Any) -> Any:
+    _rng: Any = None
+
+    def call(self, during: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        if during == "forward":
+            # a mask drawn from np.random (or torch) in forward is the same on every call:
+            # the function is then deterministic, and a backward drawing its own mask is not
+            if self._rng is None:
+                self._rng = _rng_state()
+            _set_rng_state(self._rng)
         try:
             with _quiet(self.raise_fp):
-                return fn(*args)
+                return fn(*args, **kwargs)
         except (Exception, SystemExit) as exc:  # exit() in user code ends the check, not actcheck
             raise user_error(exc, during, self.files) from None
 
@@ -383,6 +432,18 @@ class Layer:
         raise NotImplementedError
 
 
+def _rng_state() -> tuple[Any, Any]:
+    torch = sys.modules.get("torch")
+    return np.random.get_state(), (torch.random.get_rng_state() if torch else None)
+
+
+def _set_rng_state(state: tuple[Any, Any]) -> None:
+    np.random.set_state(state[0])
+    torch = sys.modules.get("torch")
+    if torch is not None and state[1] is not None:
+        torch.random.set_rng_state(state[1])
+
+
 def _as_output(value: Any, during: str) -> Any:
     if isinstance(value, tuple) and len(value) >= 1 and during == "backward":
         # backward returning (dx, dW, ...) tuples: dx first
@@ -393,29 +454,61 @@ def _as_output(value: Any, during: str) -> Any:
 class ForwardBackwardLayer(Layer):
     kind = "forward/backward class"
 
-    def __init__(self, obj: Any, name: str, files: set[str]):
+    def __init__(
+        self,
+        obj: Any,
+        name: str,
+        files: set[str],
+        methods: tuple[str, str] = ("forward", "backward"),
+        kwargs: dict[str, Any] | None = None,
+    ):
         self.obj = obj
         self.name = name
         self.files = files
         self.params = []
+        self.methods = methods
+        self.kwargs = dict(kwargs or {})
+        if methods != ("forward", "backward"):
+            self.kind = f"{methods[0]}/{methods[1]} class"
+        # a loss layer's backward(dout=1): called without dout, then scaled by it (the
+        # book's SoftmaxWithLoss ignores dout, which is right for the last layer)
+        self.default_dout = _has_default(getattr(obj, methods[1]), 0)
+
+    def _forward(self, x: Array) -> Any:
+        out = self.call("forward", getattr(self.obj, self.methods[0]), x, **self.kwargs)
+        if out is None:  # the nnfs book: forward stores self.output
+            out = getattr(self.obj, "output", None)
+        return _scalar_as_array(out)
+
+    def _backward(self, dout: Array) -> Any:
+        bwd = getattr(self.obj, self.methods[1])
+        if self.default_dout and np.ndim(dout) == 0:
+            dx = _as_output(self.call("backward", bwd), "backward")
+            if isinstance(dx, np.ndarray) and dx.dtype.kind == "f":
+                return (dx * dout).astype(dx.dtype)
+            return dx
+        dx = _as_output(self.call("backward", bwd, dout), "backward")
+        if dx is None:  # the nnfs book: backward stores self.dinputs
+            dx = getattr(self.obj, "dinputs", None)
+        return dx
 
     def forward_raw(self, x: Array) -> Any:
-        return _scalar_as_array(self.call("forward", self.obj.forward, x))
+        return self._forward(x)
 
     def code_of(self, during: str) -> Any:
-        return getattr(type(self.obj), during, None)
+        name = {"forward": self.methods[0], "backward": self.methods[1]}.get(during, during)
+        return getattr(type(self.obj), name, None)
 
     def forward(self, x: Array) -> Array:
         return self.forward_raw(x.copy())
 
     def backward_raw(self, x: Array, dout: Array) -> Any:
         self.forward(x)
-        return _as_output(self.call("backward", self.obj.backward, dout), "backward")
+        return self._backward(dout)
 
     def vjp(self, x: Array, dout: Array) -> VJP:
         y = self.forward(x)
-        dx = _as_output(self.call("backward", self.obj.backward, dout.copy()), "backward")
-        return VJP(y, dx)
+        return VJP(y, self._backward(dout.copy()))
 
     def candidate_params(self) -> list[ParamRef]:
         """Float array (or float) attributes that have a gradient attribute after backward."""
@@ -474,6 +567,64 @@ class ForwardBackwardLayer(Layer):
         )
 
 
+class NnfsLossLayer(ForwardBackwardLayer):
+    """The nnfs book's losses: ``backward(dvalues, y_true)`` takes PREDICTIONS, not dout.
+
+    ``Loss_CategoricalCrossentropy``: the loss is ``calculate(y_pred, y_true)`` (the mean
+    of forward's per-sample losses) and ``backward(y_pred, y_true)`` sets its gradient in
+    ``dinputs``; ``Activation_Softmax_Loss_CategoricalCrossentropy``: forward(x, y_true)
+    returns the loss and ``backward(self.output, y_true)`` sets d loss / d x.
+    """
+
+    def __init__(self, obj: Any, name: str, files: set[str], label: str, y: Any):
+        super().__init__(obj, name, files, kwargs={label: y})
+        self.kind = "nnfs loss (backward(predictions, y_true))"
+        self.label, self.y = label, y
+        self.calculate = callable(getattr(obj, "calculate", None))
+
+    def _forward(self, x: Array) -> Any:
+        fn = self.obj.calculate if self.calculate else self.obj.forward
+        return _scalar_as_array(self.call("forward", fn, x, self.y))
+
+    def _backward(self, dout: Array) -> Any:
+        pred = self._x if self.calculate else getattr(self.obj, "output", None)
+        self.call("backward", self.obj.backward, pred, self.y)
+        dx = getattr(self.obj, "dinputs", None)
+        if isinstance(dx, np.ndarray) and dx.dtype.kind == "f":
+            return (dx * dout).astype(dx.dtype)
+        return dx
+
+    def backward_raw(self, x: Array, dout: Array) -> Any:
+        self._x = x.copy()
+        self.forward(x)
+        return self._backward(dout)
+
+    def vjp(self, x: Array, dout: Array) -> VJP:
+        self._x = x.copy()
+        y = self.forward(x)
+        return VJP(y, self._backward(dout.copy()))
+
+
+def _nnfs_label(obj: Any) -> str | None:
+    """y_true when backward(dvalues, y_true) shares its second parameter with forward."""
+    b = _positional_names(getattr(obj, "backward", None))
+    f = _positional_names(getattr(obj, "forward", None))
+    return b[1] if len(b) == 2 and len(f) >= 2 and b[1] in f[1:] else None
+
+
+def _has_default(fn: Any, index: int) -> bool:
+    """Whether fn's index-th parameter (after self) has a default value."""
+    try:
+        ps = [
+            p
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        return False
+    return len(ps) > index and ps[index].default is not inspect.Parameter.empty
+
+
 def _attributes(obj: Any) -> dict[str, Any]:
     """The instance's attributes and the values of its class's properties (``W`` -> ``self._W``)."""
     attrs = dict(vars(obj)) if hasattr(obj, "__dict__") else {}
@@ -501,22 +652,46 @@ def _is_float_value(v: Any) -> bool:
 
 
 class CachePairLayer(Layer):
-    """cs231n style: ``NAME_forward(x) -> (out, cache)``, ``NAME_backward(dout, cache) -> dx``."""
+    """cs231n style: ``NAME_forward(x, w, ...) -> (out, cache)``, ``NAME_backward(dout, cache)``.
+
+    backward returns dx, or ``(dx, dw, db, ...)``: one gradient per float array input
+    after x, in the order of forward's parameters. Those inputs are checked like
+    parameters (``params``); the other arguments (dicts, ints, labels) are held fixed.
+    """
 
     kind = "forward/backward functions with a cache"
 
-    def __init__(self, fwd: Callable, bwd: Callable, name: str, files: set[str]):
+    def __init__(
+        self,
+        fwd: Callable,
+        bwd: Callable,
+        name: str,
+        files: set[str],
+        kwargs: dict[str, Any] | None = None,
+    ):
         self.fwd, self.bwd = fwd, bwd
         self.name = name
         self.files = files
-        self.params = []
+        self.kwargs = dict(kwargs or {})
+        self.inputs = [k for k, v in self.kwargs.items() if _is_float_array(v)]
+        self.params = [self._input_param(k) for k in self.inputs]
         self._cache: Any = None
+        self._grads: dict[str, Any] = {}
+
+    def _input_param(self, key: str) -> ParamRef:
+        def set_(v: Array) -> None:
+            self.kwargs[key] = np.asarray(v, dtype=self.kwargs[key].dtype)
+
+        return ParamRef(
+            key, lambda: self.kwargs[key].copy(), set_, lambda: self._grads.get(key), False
+        )
 
     def code_of(self, during: str) -> Any:
         return self.fwd if during == "forward" else self.bwd
 
     def forward_raw(self, x: Array) -> Any:
-        out = self.call("forward", self.fwd, x)
+        kw = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self.kwargs.items()}
+        out = self.call("forward", self.fwd, x, **kw)
         if not (isinstance(out, tuple) and len(out) == 2):
             return out  # reported as "forward output" (not an array)
         y, self._cache = out
@@ -525,23 +700,68 @@ class CachePairLayer(Layer):
     def forward(self, x: Array) -> Array:
         return self.forward_raw(x.copy())
 
+    def _backward(self, dout: Array) -> Any:
+        out = self.call("backward", self.bwd, dout, self._cache)
+        self._grads = {}
+        if isinstance(out, tuple):
+            self._grads = dict(zip(self.inputs, out[1:], strict=False))
+        return _as_output(out, "backward")
+
     def backward_raw(self, x: Array, dout: Array) -> Any:
         self.forward(x)
-        return _as_output(self.call("backward", self.bwd, dout, self._cache), "backward")
+        return self._backward(dout)
 
     def vjp(self, x: Array, dout: Array) -> VJP:
         y = self.forward(x)
-        dx = _as_output(self.call("backward", self.bwd, dout.copy(), self._cache), "backward")
+        return VJP(y, self._backward(dout.copy()))
+
+
+class LossFunctionLayer(Layer):
+    """cs231n losses: ``softmax_loss(x, y) -> (loss, dx)``; dx is the gradient of the loss."""
+
+    kind = "loss function returning (loss, dx)"
+
+    def __init__(self, fn: Callable, name: str, files: set[str], kwargs: dict[str, Any]):
+        self.fn = fn
+        self.name = name
+        self.files = files
+        self.kwargs = dict(kwargs)
+        self.params = []
+
+    def code_of(self, during: str) -> Any:
+        return self.fn
+
+    def _both(self, x: Array) -> tuple[Any, Any]:
+        out = self.call("forward", self.fn, x, **self.kwargs)
+        if isinstance(out, tuple) and len(out) == 2:
+            return _scalar_as_array(out[0]), out[1]
+        return out, None
+
+    def forward_raw(self, x: Array) -> Any:
+        return self._both(x)[0]
+
+    def forward(self, x: Array) -> Array:
+        return self.forward_raw(x.copy())
+
+    def vjp(self, x: Array, dout: Array) -> VJP:
+        y, dx = self._both(x.copy())
+        if isinstance(dx, np.ndarray) and dx.dtype.kind == "f":
+            dx = (dx * dout).astype(dx.dtype)
         return VJP(y, dx)
+
+
+def _is_float_array(v: Any) -> bool:
+    return isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size > 0
 
 
 def _backward_partner(obj: Any) -> Callable | None:
     """relu_forward -> relu_backward in the same module (the cs231n naming)."""
     fname = getattr(obj, "__name__", "")
-    if not (inspect.isfunction(obj) and fname.endswith("_forward")):
+    if not (inspect.isfunction(obj) and "_forward" in fname):
         return None
     module = sys.modules.get(obj.__module__)
-    partner = getattr(module, fname[: -len("_forward")] + "_backward", None)
+    # conv_forward_naive -> conv_backward_naive
+    partner = getattr(module, fname.replace("_forward", "_backward", 1), None)
     return partner if callable(partner) else None
 
 
@@ -551,14 +771,22 @@ class FunctionLayer(Layer):
     kind = "function + derivative"
     has_dout = False
 
-    def __init__(self, f: Callable, df: Callable, name: str, files: set[str]):
+    def __init__(
+        self,
+        f: Callable,
+        df: Callable,
+        name: str,
+        files: set[str],
+        kwargs: dict[str, Any] | None = None,
+    ):
         self.f, self.df = f, df
         self.name = name
         self.files = files
         self.params = []
+        self.kwargs = dict(kwargs or {})
 
     def forward_raw(self, x: Array) -> Any:
-        return _scalar_as_array(self.call("forward", self.f, x))
+        return _scalar_as_array(self.call("forward", self.f, x, **self.kwargs))
 
     def code_of(self, during: str) -> Any:
         return self.f if during == "forward" else self.df
@@ -567,7 +795,7 @@ class FunctionLayer(Layer):
         return self.forward_raw(x.copy())
 
     def derivative_raw(self, x: Array) -> Any:
-        return self.call("derivative", self.df, x)
+        return self.call("derivative", self.df, x, **_accepted(self.df, self.kwargs))
 
     def backward_raw(self, x: Array, dout: Array) -> Any:
         return self.vjp(x, dout).dx
@@ -615,6 +843,7 @@ class TorchLayer(Layer):
         self.files = files
         self.module = module
         self.params = []
+        self.kwargs: dict[str, Any] = {}
         self.dtype: Any = None
 
     def code_of(self, during: str) -> Any:
@@ -649,7 +878,7 @@ class TorchLayer(Layer):
         torch = _torch()
         t = torch.from_numpy(x)  # shares memory: in-place changes show in x
         with torch.no_grad():
-            out = self.call("forward", self.fn, t)
+            out = self.call("forward", self.fn, t, **self.kwargs)
         return out.detach().cpu().numpy().copy() if torch.is_tensor(out) else out
 
     def forward(self, x: Array) -> Array:
@@ -660,7 +889,7 @@ class TorchLayer(Layer):
         t = torch.from_numpy(x.copy()).requires_grad_(True)
         if self.module is not None:
             self.module.zero_grad(set_to_none=True)
-        y = self.call("forward", self.fn, t)
+        y = self.call("forward", self.fn, t, **self.kwargs)
         if not torch.is_tensor(y):
             return VJP(y, None)
         g = torch.from_numpy(dout if share_dout else dout.copy())
@@ -687,88 +916,447 @@ class TorchLayer(Layer):
 # ---------------------------------------------------------------------------
 
 
+class ModelLayer(Layer):
+    """A whole model: ``params`` (a dict of arrays) and a scalar ``loss(x, t)``.
+
+    Its gradients come from ``gradient(x, t) -> grads`` (the "Deep Learning from
+    Scratch" TwoLayerNet) or from ``loss(X, y) -> (loss, grads)`` (cs231n). There is
+    no dx: every parameter is checked, and each layer of ``self.layers`` on its own.
+    """
+
+    kind = "model (params, loss)"
+    has_dx = False
+
+    def __init__(self, obj: Any, name: str, files: set[str], kwargs: dict[str, Any]):
+        self.obj = obj
+        self.name = name
+        self.files = files
+        self.kwargs = dict(kwargs)
+        self._grads: dict[str, Any] = {}
+        self._scale = 1.0
+        self.gradient = getattr(obj, "gradient", None)
+        ps = obj.params
+        self.params = [self._param(k) for k, v in ps.items() if _is_float_array(v)]
+
+    def _param(self, key: str) -> ParamRef:
+        def set_(v: Array) -> None:
+            self.obj.params[key][...] = v  # in place: the layers hold the same arrays
+
+        def grad() -> Any:
+            g = self._grads.get(key)
+            return None if g is None else np.asarray(g) * self._scale
+
+        return ParamRef(key, lambda: self.obj.params[key].copy(), set_, grad, False)
+
+    def code_of(self, during: str) -> Any:
+        fn = self.gradient if during == "backward" and self.gradient else self.obj.loss
+        return getattr(fn, "__func__", fn)
+
+    def forward_raw(self, x: Array) -> Any:
+        out = self.call("forward", self.obj.loss, x, **self.kwargs)
+        return _scalar_as_array(out[0] if isinstance(out, tuple) else out)
+
+    def forward(self, x: Array) -> Array:
+        return self.forward_raw(x.copy())
+
+    def vjp(self, x: Array, dout: Array) -> VJP:
+        if self.gradient is not None:
+            y = self.forward(x)
+            self.call("forward", lambda: None)  # the same RNG state for gradient's forward
+            grads = self.call("backward", self.gradient, x.copy(), **self.kwargs)
+        else:
+            out = self.call("forward", self.obj.loss, x.copy(), **self.kwargs)
+            y, grads = (_scalar_as_array(out[0]), out[1]) if isinstance(out, tuple) else (out, {})
+        self._grads = dict(grads) if isinstance(grads, dict) else {}
+        self._scale = float(dout)
+        return VJP(y, None)
+
+    def backward_raw(self, x: Array, dout: Array) -> Any:
+        return self.vjp(x, dout).dx
+
+    def sublayers(self, x: Array) -> list[tuple[str, Any, Array, dict[str, Any]]]:
+        """(name, layer, its input, its other arguments) for each layer the loss runs."""
+        found: dict[int, tuple[str, Any]] = {}
+        layers = getattr(self.obj, "layers", None)
+        items = layers.items() if isinstance(layers, dict) else enumerate(layers or ())
+        for k, layer in items:
+            found[id(layer)] = (
+                str(k) if isinstance(k, str) else type(layer).__name__ + str(k),
+                layer,
+            )
+        for k, v in vars(self.obj).items():
+            if _is_layer_object(v) and id(v) not in found:
+                found[id(v)] = (k, v)
+        found = {i: nl for i, nl in found.items() if _is_layer_object(nl[1])}
+        seen: list[tuple[str, Any, Array, dict[str, Any]]] = []
+
+        def recorder(name: str, layer: Any, fwd: Callable) -> Callable:
+            def forward(x_in: Any, *args: Any, **kw: Any) -> Any:
+                if isinstance(x_in, np.ndarray) and not any(s[1] is layer for s in seen):
+                    sig = _positional_names(fwd)[1 : 1 + len(args)]
+                    given = {**dict(zip(sig, args, strict=False)), **kw}
+                    seen.append((name, layer, x_in.copy(), given))
+                return fwd(x_in, *args, **kw)
+
+            return forward
+
+        for name, layer in found.values():
+            layer.forward = recorder(name, layer, layer.forward)
+        try:
+            self.forward(x)
+        finally:
+            for _, layer in found.values():
+                vars(layer).pop("forward", None)
+        return seen
+
+
+def _is_layer_object(v: Any) -> bool:
+    return (
+        not inspect.isclass(v)
+        and callable(getattr(v, "forward", None))
+        and callable(getattr(v, "backward", None))
+        and hasattr(v, "__dict__")
+    )
+
+
+# ---------------------------------------------------------------------------
+# Adapting: arguments
+# ---------------------------------------------------------------------------
+
+# the training switch of dropout / batch norm (suggested as true when required)
+TRAIN_FLAGS = ("train_flg", "training", "train", "is_training", "train_mode")
+# sizes actcheck can read off the input shape
+_INPUT_SIZES = ("n_inputs", "input_size", "input_dim", "in_features", "n_in", "d_in")
+
+
+def _params_of(fn: Any) -> list[inspect.Parameter]:
+    try:
+        return [
+            p
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        return []
+
+
+def _positional_names(fn: Any) -> list[str]:
+    return [p.name for p in _params_of(fn)]
+
+
+def _accepted(fn: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    names = set(_positional_names(fn))
+    return {k: v for k, v in kwargs.items() if k in names}
+
+
+@dataclass
+class Args:
+    """The values of ``--arg`` and which of them a constructor or a call took."""
+
+    values: dict[str, Any]
+    shape: tuple[int, ...]
+    used: set[str]
+
+    def bind(self, fn: Any, skip: int, what: str, missing: list[str]) -> dict[str, Any]:
+        """Keyword arguments for fn's parameters after the first ``skip`` (x)."""
+        kw: dict[str, Any] = {}
+        for p in _params_of(fn)[skip:]:
+            if p.name in self.values:
+                kw[p.name] = self.values[p.name]
+                self.used.add(p.name)
+            elif p.default is not p.empty:
+                continue
+            elif p.name in _INPUT_SIZES and len(self.shape) >= 2 and what == "constructor":
+                kw[p.name] = int(np.prod(self.shape[1:]))
+            else:
+                missing.append(p.name)
+        return kw
+
+    def example(self, name: str) -> str:
+        """A working ``--arg`` for a parameter called ``name`` (a guess from the name)."""
+        d = int(np.prod(self.shape[1:])) if len(self.shape) >= 2 else 16
+        low = name.lower()
+        if low in TRAIN_FLAGS:
+            v = "true"
+        elif low in ("w", "weight", "weights") or (low[:1] == "w" and low[1:].isdigit()):
+            v = f"randn:{d},16"
+        elif low in ("b", "bias", "biases", "w0") or (low[:1] == "b" and low[1:].isdigit()):
+            v = "zeros:16"
+        elif low == "gamma":
+            v = f"ones:{d}"
+        elif low == "beta":
+            v = f"zeros:{d}"
+        elif low in ("t", "y", "y_true", "labels", "target", "targets"):
+            v = "labels:10"
+        elif low.endswith("_param") or low.endswith("_params"):
+            v = "'{}'"
+        elif low in ("p", "rate", "dropout_ratio", "alpha", "reg", "eps", "momentum"):
+            v = "0.5"
+        elif any(k in low for k in ("size", "dim", "n_", "num", "pool", "stride", "pad", "c1")):
+            v = "16" if "stride" not in low and "pad" not in low else "1"
+        else:
+            v = f"randn:{','.join(map(str, self.shape))}"
+        return f"--arg {name}={v}"
+
+
+def _need(name: str, missing: list[str], args: Args) -> InputError:
+    return InputError(
+        f"{name} needs {', '.join(missing)}: add " + " ".join(args.example(m) for m in missing)
+    )
+
+
+def _construct(cls: type, name: str, files: set[str], args: Args) -> Any:
+    """cls(**the --arg values it takes); exit 2 naming what is missing."""
+    if inspect.isabstract(cls):
+        raise InputError(_kind_message(name, cls))
+    missing: list[str] = []
+    kw = args.bind(cls, 0, "constructor", missing)
+    if missing:
+        raise _need(cls.__name__, missing, args)
+    try:
+        with _quiet():
+            return cls(**kw)
+    except Exception as exc:
+        err = user_error(exc, "constructor", files)
+        given = ", ".join(f"{k}=..." for k in kw)
+        raise InputError(
+            f"{name}: {cls.__name__}({given}) raised {err} (check the --arg values)"
+        ) from None
+
+
+def _call_kwargs(fn: Any, name: str, args: Args, skip: int = 1) -> dict[str, Any]:
+    missing: list[str] = []
+    kw = args.bind(fn, skip, "call", missing)
+    if missing:
+        fname = getattr(fn, "__qualname__", name)
+        raise _need(f"{fname}()", missing, args)
+    return kw
+
+
+# ---------------------------------------------------------------------------
+# Adapting: which convention
+# ---------------------------------------------------------------------------
+
+
 def _files(*paths: str | None) -> set[str]:
     return {os.path.realpath(p) for p in paths if p}
 
 
-def _instantiate(cls: type, name: str, files: set[str]) -> Any:
-    try:
-        sig = inspect.signature(cls)
-        required = [
-            p.name
-            for p in sig.parameters.values()
-            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
-    except (TypeError, ValueError):
-        required = []
-    if required:
-        raise InputError(
-            f"{name}: the class needs arguments ({', '.join(required)}); give defaults or "
-            "point --impl at an instance created in the file"
-        )
-    try:
-        with _quiet():
-            return cls()
-    except Exception as exc:
-        raise InputError(
-            f"{name}: {name}() raised {user_error(exc, 'constructor', files)}"
-        ) from None
+def _has(obj: Any, *names: str) -> bool:
+    return all(callable(getattr(obj, n, None)) for n in names)
 
 
-def adapt(loaded: Loaded | Any, derivative: Loaded | Callable | None = None) -> Layer:
-    """Wrap the loaded object in a Layer. Raises InputError when it is of no usable kind."""
+def _class_convention(obj: Any) -> str | None:
+    """Which convention a class (or instance) follows, by its method names."""
+    if isinstance(getattr(obj, "params", None), dict) and _has(obj, "loss"):
+        return "model"
+    if _has(obj, "forward", "backward"):
+        return "forward/backward"
+    if _has(obj, "forward_pass", "backward_pass"):
+        return "forward_pass/backward_pass"
+    if _has(obj, "fn", "grad"):
+        return "fn/grad"
+    if _has(obj, "loss", "gradient") and len(_positional_names(obj.loss)) == 2 + (
+        inspect.isclass(obj)
+    ):
+        return "loss/gradient" if not inspect.isclass(obj) else "loss"
+    if inspect.isclass(obj) and _has(obj, "loss"):
+        return "loss"  # a model (params made in __init__) or loss(y, y_pred)
+    if _has(obj, "gradient") and callable(obj) and not inspect.isclass(obj):
+        return "__call__/gradient"
+    if inspect.isclass(obj) and _has(obj, "gradient") and "__call__" in dir(obj):
+        return "__call__/gradient"
+    return None
+
+
+def adapt(
+    loaded: Loaded | Any,
+    derivative: Loaded | Callable | None = None,
+    args: dict[str, Any] | None = None,
+    shape: tuple[int, ...] = (),
+    order: int = 1,
+) -> Layer:
+    """Wrap the loaded object in a Layer. Raises InputError when it is of no usable kind.
+
+    ``args``: the values for constructor and call parameters (``--arg``, built); one
+    that nothing takes is refused. ``shape``: the input's (fills input sizes).
+    """
     if not isinstance(loaded, Loaded):
         loaded = Loaded(loaded, getattr(loaded, "__name__", type(loaded).__name__), None)
         loaded.file = _source_file(loaded.obj)
+    a = Args(dict(args or {}), tuple(shape), set())
+    layer = _adapt(loaded, derivative, a, order)
+    if order == 2 and not getattr(layer, "second_order", False):
+        raise InputError(
+            f"{loaded.spec}: --order 2 with --impl checks grad2 against grad (numpy-ml's "
+            "fn/grad/grad2); for a function, point --impl at f' and --derivative at f''"
+        )
+    unused = sorted(set(a.values) - a.used)
+    if unused:
+        raise InputError(
+            f"--arg {unused[0]}: {loaded.spec} takes no parameter {unused[0]!r} "
+            "(neither its constructor nor its forward call)"
+        )
+    return layer
+
+
+def _adapt(loaded: Loaded, derivative: Loaded | Callable | None, a: Args, order: int = 1) -> Layer:
     obj, name = loaded.obj, loaded.spec
     files = _files(loaded.file)
     dfun = derivative.obj if isinstance(derivative, Loaded) else derivative
     if isinstance(derivative, Loaded):
         files |= _files(derivative.file)
+        if derivative.owner is not None and inspect.isfunction(dfun):
+            dfun = getattr(_construct(derivative.owner, name, files, a), dfun.__name__)
     elif dfun is not None:
         files |= _files(_source_file(dfun))
+    if loaded.owner is not None and inspect.isfunction(obj):
+        # Class.method written in the class body (not a staticmethod): bind an instance
+        obj = getattr(_construct(loaded.owner, name, files, a), obj.__name__)
     torch = _torch() if "torch" in sys.modules or _mentions_torch(obj) else None
 
     if torch is not None:
-        layer = _adapt_torch(torch, obj, name, files)
+        layer = _adapt_torch(torch, obj, name, files, a)
         if layer is not None:
             if dfun is not None:
                 raise InputError(f"{name}: --derivative is only for plain numpy functions")
             return layer
+    conv = _class_convention(obj) if not inspect.isfunction(obj) else None
+    if conv is not None and not inspect.ismethod(obj):
+        if dfun is not None:
+            raise InputError(f"{name}: --derivative is only for plain functions, not layers")
+        inst = _construct(obj, name, files, a) if inspect.isclass(obj) else obj
+        conv = _class_convention(inst) or conv
+        if conv == "loss":
+            raise InputError(_kind_message(name, inst))
+        return _adapt_object(inst, conv, name, files, a, order)
     if inspect.isclass(obj):
         if hasattr(obj, "forward") and not hasattr(obj, "backward"):
             raise InputError(f"{name}: class {obj.__name__} has forward() but no backward(dout)")
-        if not (hasattr(obj, "forward") and hasattr(obj, "backward")):
-            raise InputError(_kind_message(name, obj))
-        obj = _instantiate(obj, name, files)
-    if hasattr(obj, "forward") and callable(obj.forward) and not inspect.isfunction(obj):
-        if not (hasattr(obj, "backward") and callable(obj.backward)):
-            raise InputError(f"{name}: has forward() but no backward(dout)")
-        if dfun is not None:
-            raise InputError(f"{name}: --derivative is only for plain functions, not layers")
-        return ForwardBackwardLayer(obj, name, files)
+        raise InputError(_kind_message(name, obj))
+    if hasattr(obj, "forward") and callable(obj.forward) and not inspect.isroutine(obj):
+        raise InputError(f"{name}: has forward() but no backward(dout)")
     if callable(obj):
-        if dfun is not None:
-            if not callable(dfun):
-                raise InputError("--derivative: not a function")
-            return FunctionLayer(obj, dfun, name, files)
-        partner = _backward_partner(obj)
-        if partner is not None:
-            return CachePairLayer(obj, partner, name, files)
-        tl = _torch_function(name, obj, files)
-        if tl is not None:
-            return tl
-        raise InputError(
-            not_elementwise_message(name, obj)
-            or f"{name}: a plain function needs --derivative FILE.py:NAME for its derivative "
-            "(or must work on torch tensors, with torch installed)"
-        )
+        return _adapt_function(obj, dfun, name, files, a)
     raise InputError(_kind_message(name, obj))
 
 
+def _adapt_object(
+    inst: Any, conv: str, name: str, files: set[str], a: Args, order: int = 1
+) -> Layer:
+    if conv == "model":
+        return ModelLayer(inst, name, files, _call_kwargs(inst.loss, name, a))
+    label = _nnfs_label(inst) if conv == "forward/backward" else None
+    if label is not None:
+        if label not in a.values:
+            raise _need(f"{type(inst).__name__}.backward()", [label], a)
+        a.used.add(label)
+        return NnfsLossLayer(inst, name, files, label, a.values[label])
+    if conv in ("forward/backward", "forward_pass/backward_pass"):
+        methods = ("forward", "backward") if conv == "forward/backward" else tuple(conv.split("/"))
+        kw = _call_kwargs(getattr(inst, methods[0]), name, a)
+        return ForwardBackwardLayer(inst, name, files, methods, kw)  # type: ignore[arg-type]
+    if conv == "fn/grad":  # numpy-ml: grad checked against fn, grad2 against grad
+        kw = _call_kwargs(inst.fn, name, a)
+        if order == 2 and _has(inst, "grad2"):
+
+            def grad(x: Array, **kw: Any) -> Any:
+                g = inst.grad(x, **kw)  # numpy-ml's ReLU.grad returns ints: a value, as f
+                return g.astype(x.dtype) if isinstance(g, np.ndarray) and g.dtype != x.dtype else g
+
+            layer = FunctionLayer(grad, inst.grad2, name, files, kw)
+            layer.kind = "grad/grad2 class"
+            layer.code_of = lambda during: (  # type: ignore[method-assign]
+                inst.grad if during == "forward" else inst.grad2
+            )
+            layer.second_order = True  # type: ignore[attr-defined]
+            return layer
+        layer = FunctionLayer(inst.fn, inst.grad, name, files, kw)
+        layer.kind = "fn/grad class"
+        return layer
+    if conv == "loss/gradient":  # ML-From-Scratch: loss(y, y_pred); y_pred is differentiated
+        names = _positional_names(inst.loss)
+        if len(names) != 2:
+            raise InputError(f"{name}: expected loss(y, y_pred), found loss({', '.join(names)})")
+        y_name, p_name = names
+        if y_name not in a.values:
+            raise _need(f"{type(inst).__name__}.loss()", [y_name], a)
+        a.used.add(y_name)
+        y = a.values[y_name]
+
+        def f(x: Array) -> Any:
+            return inst.loss(y, x)
+
+        def df(x: Array) -> Any:
+            return inst.gradient(y, x)
+
+        f.__qualname__ = type(inst).loss.__qualname__  # type: ignore[attr-defined]
+        layer = FunctionLayer(f, df, name, files)
+        layer.kind = f"loss(y, {p_name}) / gradient class"
+        layer.code_of = lambda during: inst.loss if during == "forward" else inst.gradient  # type: ignore[method-assign]
+        return layer
+    # __call__/gradient (ML-From-Scratch activations)
+    layer = FunctionLayer(inst, inst.gradient, name, files, _call_kwargs(inst.__call__, name, a))
+    layer.kind = "__call__/gradient class"
+    layer.code_of = lambda during: (  # type: ignore[method-assign]
+        type(inst).__call__ if during == "forward" else type(inst).gradient
+    )
+    return layer
+
+
+def _adapt_function(obj: Callable, dfun: Any, name: str, files: set[str], a: Args) -> Layer:
+    try:
+        kw = _call_kwargs(obj, name, a)
+    except InputError as exc:
+        why = None if dfun or _backward_partner(obj) else not_elementwise_message(name, obj)
+        if why is None:
+            raise
+        # a loss(x, y) -> (loss, dx) is checkable once its labels are given
+        raise InputError(
+            f"{why}; or, if it returns (loss, dx): {str(exc).split(': ', 1)[1]}"
+        ) from None
+    if dfun is not None:
+        if not callable(dfun):
+            raise InputError("--derivative: not a function")
+        return FunctionLayer(obj, dfun, name, files, kw)
+    partner = _backward_partner(obj)
+    if partner is not None:
+        return CachePairLayer(obj, partner, name, files, kw)
+    if _returns_loss_and_dx(obj, kw, a.shape):
+        return LossFunctionLayer(obj, name, files, kw)
+    tl = _torch_function(name, obj, files, kw)
+    if tl is not None:
+        return tl
+    raise InputError(
+        not_elementwise_message(name, obj)
+        or f"{name}: a plain function needs --derivative FILE.py:NAME for its derivative "
+        "(or must work on torch tensors, with torch installed)"
+    )
+
+
+def _returns_loss_and_dx(fn: Callable, kw: dict[str, Any], shape: tuple[int, ...]) -> bool:
+    """``softmax_loss(x, y) -> (loss, dx)``, tried once on a small input."""
+    if not shape or not kw:
+        return False
+    x = np.random.default_rng(0).normal(0, 1, shape)
+    try:
+        with _quiet():
+            out = fn(x, **kw)
+    except Exception:
+        return False
+    return (
+        isinstance(out, tuple)
+        and len(out) == 2
+        and np.ndim(out[0]) == 0
+        and isinstance(out[1], np.ndarray)
+        and out[1].shape == x.shape
+    )
+
+
 _EXPECTED = (
-    "expected a class or instance with forward(x) and backward(dout), a function with "
-    "--derivative, or a torch Module / autograd.Function / tensor function"
+    "expected a class or instance with forward(x) and backward(dout) (or forward_pass/"
+    "backward_pass, fn/grad, __call__/gradient), a model with params and loss(x, t), a "
+    "function with --derivative, or a torch Module / autograd.Function / tensor function"
 )
 
 
@@ -874,35 +1462,48 @@ def _mentions_torch(obj: Any) -> bool:
     return m is not None and "torch" in vars(m)
 
 
-def _adapt_torch(torch: Any, obj: Any, name: str, files: set[str]) -> Layer | None:
+def _adapt_torch(torch: Any, obj: Any, name: str, files: set[str], a: Args) -> Layer | None:
     if inspect.isclass(obj) and issubclass(obj, torch.nn.Module):
-        obj = _instantiate(obj, name, files)
+        obj = _construct(obj, name, files, a)
     if isinstance(obj, torch.nn.Module):
         obj.eval()  # dropout / batch statistics off: the check needs a deterministic function
-        return TorchLayer(obj, "torch.nn.Module", name, files, module=obj)
+        layer = TorchLayer(obj, "torch.nn.Module", name, files, module=obj)
+        layer.kwargs = _call_kwargs(obj.forward, name, a)
+        return layer
     if inspect.isclass(obj) and issubclass(obj, torch.autograd.Function):
         return TorchLayer(obj.apply, "torch.autograd.Function", name, files, function=obj)
     return None
 
 
-def _torch_function(name: str, fn: Callable, files: set[str]) -> Layer | None:
+def _torch_function(
+    name: str, fn: Callable, files: set[str], kw: dict[str, Any] | None = None
+) -> Layer | None:
     torch = _torch()
     if torch is None:
         return None
+    kw = kw or {}
     try:
         with _quiet():
-            out = fn(torch.zeros(2, dtype=torch.float64, requires_grad=True))
+            out = fn(torch.zeros(2, dtype=torch.float64, requires_grad=True), **kw)
     except Exception:
         return None
     # autograd must see through it (numpy functions on tensors lose the graph)
     if not torch.is_tensor(out) or not out.requires_grad:
         return None
-    return TorchLayer(fn, "torch function", name, files)
+    layer = TorchLayer(fn, "torch function", name, files)
+    layer.kwargs = dict(kw)
+    return layer
 
 
-def load_layer(spec: str, derivative: str | None = None) -> Layer:
+def load_layer(
+    spec: str,
+    derivative: str | None = None,
+    args: dict[str, Any] | None = None,
+    shape: tuple[int, ...] = (),
+    order: int = 1,
+) -> Layer:
     """``load`` + ``adapt`` for command-line specs. Raises InputError (one line)."""
     cache: dict[str, Any] = {}
     loaded = load(spec, cache)
     dloaded = load(derivative, cache) if derivative else None
-    return adapt(loaded, dloaded)
+    return adapt(loaded, dloaded, args, shape, order)

@@ -8,14 +8,17 @@ The template is docs/user-code.template.md: ``{code:FILE}`` becomes examples/FIL
 
 from __future__ import annotations
 
+import ast
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = "examples/"
+CV = EX + "conventions/"
 RUNS = {
     "leaky_ok": ["--impl", EX + "leaky_relu.py:LeakyReLU"],
     "leaky_bad": ["--impl", EX + "leaky_relu.py:SteepLeakyReLU"],
@@ -39,6 +42,29 @@ RUNS = {
     "prelu_bad": ["--impl", EX + "prelu.py:PReLUWrongSlope"],
     "torch_prelu": ["--impl", EX + "torch_layers.py:PReLU", "--dtype", "float32"],
     "torch_silu": ["--impl", EX + "torch_layers.py:SiLUWrong"],
+    # issue 10: code as courses and books write it (examples/conventions/)
+    "c1_ok": ["--impl", CV + "c1_constructors.py:Affine", "--arg", "W=randn:20,10", "--arg",
+              "b=zeros:10", "--shape", "8,20"],
+    "c1_missing": ["--impl", CV + "c1_constructors.py:Affine", "--shape", "8,20"],
+    "c2_bad": ["--impl", CV + "c2_cs231n/bug_affine_dw.py:affine_forward", "--arg",
+               "w=randn:6,5", "--arg", "b=randn:5", "--shape", "4,2,3"],
+    "c3_ok": ["--impl", CV + "c3_flags.py:InvertedDropout", "--arg", "p=0.2", "--arg",
+              "training=true", "--shape", "8,10"],
+    "c3_dict": ["--impl", CV + "c2_cs231n/layers.py:dropout_forward", "--arg",
+                'dropout_param={"mode": "train", "p": 0.5, "seed": 0}', "--shape", "8,10"],
+    "c4_ok": ["--impl", CV + "c4_losses.py:SoftmaxWithLoss", "--arg", "t=onehot:10",
+              "--shape", "16,10"],
+    "c4_bad": ["--impl", CV + "c4_losses.py:SoftmaxWithLossNoMean", "--arg", "t=onehot:10",
+               "--shape", "16,10"],
+    "c5_ok": ["--impl", CV + "c5_method_names.py:Sigmoid", "--order", "2"],
+    "c6_ok": ["--impl", CV + "c6_stored_outputs.py:Layer_Dense", "--arg", "n_inputs=8",
+              "--arg", "n_neurons=5", "--shape", "16,8"],
+    "c7_ok": ["--impl", CV + "c7_randomness.py:Dropout", "--arg", "p=0.3", "--shape", "16,8"],
+    "c8_bad": ["--impl", CV + "c8_models.py:TwoLayerNetBuggyAffine2", "--arg", "input_size=20",
+               "--arg", "hidden_size=10", "--arg", "output_size=5", "--arg", "t=onehot:5",
+               "--shape", "8,20"],
+    "c9_ok": ["--impl", CV + "pkg/common/layers.py:Affine", "--arg", "W=randn:20,10", "--arg",
+              "b=zeros:10", "--shape", "8,20"],
     "bad1": ["--impl", EX + "relu.py:ReLU"],
     "bad2": ["--impl", EX + "leaky_abs.py:leaky"],
 }  # fmt: skip
@@ -57,8 +83,18 @@ def run(args: list[str]) -> str:
     env = dict(os.environ, COLUMNS="100")
     cmd = [sys.executable, "-m", "actcheck", "gradcheck", *args]
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    text = f"$ actcheck gradcheck {' '.join(args)}\n{p.stdout}{p.stderr}$ echo $?\n{p.returncode}"
+    typed = " ".join(shlex.quote(a) for a in args)
+    text = f"$ actcheck gradcheck {typed}\n{p.stdout}{p.stderr}$ echo $?\n{p.returncode}"
     return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+def definition(file: str, name: str) -> str:
+    """The source of one class or function of examples/FILE (with its decorators)."""
+    source = (ROOT / EX / file).read_text()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef) and node.name == name:
+            return ast.get_source_segment(source, node) or ""
+    raise SystemExit(f"{file} has no {name}")
 
 
 def main() -> None:
@@ -69,6 +105,7 @@ def main() -> None:
     outs["assert_msg"] = p.stdout.rstrip()
     text = (ROOT / "docs" / "user-code.template.md").read_text()
     text = re.sub(r"\{code:\s*([\w.]+)\}", lambda m: (ROOT / EX / m[1]).read_text().rstrip(), text)
+    text = re.sub(r"\{def:\s*([\w./]+):(\w+)\}", lambda m: definition(m[1], m[2]), text)
     text = re.sub(r"\{out:\s*(\w+)\}", lambda m: outs[m[1]], text)
     (ROOT / "docs" / "user-code.md").write_text(text)
 

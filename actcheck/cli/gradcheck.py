@@ -69,12 +69,12 @@ catalog_option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
     help="Random sample: uniform over the range, or normal (centred, sigma = width/4).",
 )
 @dtype_option("Evaluate inputs, f and f' in this precision (steps and bounds follow its epsilon).")
-@catalog_option(
+@click.option(
     "--order",
     type=click.IntRange(1, 2),
     default=defaults.ORDER,
     show_default=True,
-    help="1: f' and every parameter derivative; 2: f''.",
+    help="1: f' and every parameter derivative; 2: f'' (with --impl: grad2 against grad).",
 )
 @click.option(
     "--seed", type=int, default=defaults.SEED, show_default=True, help="Seed of the random sample."

@@ -20,11 +20,16 @@ SCOPE = "impl"
 
 HELP = """\b
 --impl checks YOUR layer instead of a catalog activation: FILE.py:NAME or
-package.module:NAME naming a class with forward(x)/backward(dout) (made with no
-arguments), an instance, NAME_forward(x) -> (out, cache) with its NAME_backward(dout,
-cache), a function plus --derivative, or (with torch) a
-torch.nn.Module, torch.autograd.Function or tensor function. WARNING: loading the
-file RUNS ITS CODE, as 'python FILE.py' would; only point it at code you trust.
+package.module:NAME naming a class with forward(x)/backward(dout) (or
+forward_pass/backward_pass, fn/grad/grad2, __call__/gradient), an instance,
+NAME_forward(x, ...) -> (out, cache) with its NAME_backward(dout, cache),
+a loss returning (loss, dx), a model with params and loss(x, t), a function
+plus --derivative, or (with torch) a torch.nn.Module, autograd.Function or
+tensor function. Constructor and call parameters: --arg NAME=VALUE, e.g.
+  --impl layers.py:Affine --arg W=randn:20,10 --arg b=zeros:10 --shape 8,20
+  --impl layers.py:SoftmaxWithLoss --arg t=labels:10 --shape 16,10
+WARNING: loading the file RUNS ITS CODE, as 'python FILE.py' would; only
+point it at code you trust.
 """
 
 
@@ -38,6 +43,16 @@ def _shape(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
     if not shape or any(s <= 0 for s in shape):
         raise click.BadParameter(f"{value!r}: sizes must be positive integers, e.g. 64,32")
     return shape
+
+
+def _args(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Any:
+    from actcheck.errors import InputError
+    from actcheck.userargs import parse_args
+
+    try:
+        return parse_args(value or ())
+    except InputError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--arg ")) from None
 
 
 def impl_option(f: Callable) -> Callable:
@@ -67,6 +82,16 @@ def impl_options(f: Callable) -> Callable:
         help="With --impl: shape of the input batch "
         f"(default {','.join(map(str, defaults.IMPL_SHAPE))}).",
     )(f)
+    f = _option(
+        "--arg",
+        "args",
+        multiple=True,
+        callback=_args,
+        metavar="NAME=VALUE",
+        help="With --impl: a constructor or call parameter (repeatable). VALUE: "
+        "randn:D1,D2 / rand: / zeros: / ones: (an array in --dtype), labels:K or onehot:K "
+        "(one per sample), a number, true/false/none, or JSON. Never evaluated.",
+    )(f)
     return _option(
         "--derivative",
         metavar="FILE.py:NAME",
@@ -77,12 +102,14 @@ def impl_options(f: Callable) -> Callable:
 def run_impl(
     impl: str,
     derivative: str | None,
+    args: dict[str, Any],
+    order: int,
+    x_range: tuple[float, float] | None,
     shape: tuple[int, ...] | None,
     dtype: str,
     seed: int,
     allow_inplace: bool,
     as_json: bool,
-    x_range: tuple[float, float] | None = None,
     timeout: float = defaults.IMPL_TIMEOUT,
 ) -> None:
     """Load, check and render the user's layer; exit 1 on any failure (bad input: exit 2)."""
@@ -93,11 +120,13 @@ def run_impl(
     result = check_impl_isolated(
         impl,
         derivative,
+        args=args,
+        order=order,
+        x_range=x_range,
         shape=shape or defaults.IMPL_SHAPE,
         dtype=dtype,
         seed=seed,
         allow_inplace=allow_inplace,
-        x_range=x_range,
         timeout=timeout,
     )
     verdict(result.passed)  # before printing: a closed stdout keeps the code

@@ -13,8 +13,10 @@ with a row that points at the user's file and line.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -32,13 +34,25 @@ from actcheck.implcheck.subject import (
     probe_points,
     random_dout,
 )
-from actcheck.userimpl import Layer, UserCodeError, adapt, load, load_layer, take_printed
+from actcheck.userargs import as_arg_values, materialize
+from actcheck.userimpl import (
+    ForwardBackwardLayer,
+    Layer,
+    ModelLayer,
+    UserCodeError,
+    adapt,
+    load,
+    load_layer,
+    take_printed,
+)
 
 Array = np.ndarray
 
 
 def derivative(s: Subject, rng: np.random.Generator) -> list[Check]:
     """dx against the numerical derivative: per point when elementwise, else the Jacobian."""
+    if not s.layer.has_dx:  # a whole model: its parameters only
+        return []
     return derivatives.per_point(s, rng) if s.elementwise else derivatives.jacobian(s, rng)
 
 
@@ -54,21 +68,33 @@ def check_impl(
     target: Any,
     derivative: Any = None,
     *,
+    x: Any = None,
+    args: dict[str, Any] | None = None,
+    order: int = 1,
+    x_range: tuple[float, float] | None = None,
     shape: tuple[int, ...] = IMPL_SHAPE,
     dtype: str = DTYPE,
     seed: int = IMPL_SEED,
     allow_inplace: bool = False,
-    x_range: tuple[float, float] | None = None,
 ) -> ImplResult:
     """Check a user's layer: backward against forward, parameter gradients, detectors.
 
     ``target``: ``"FILE.py:NAME"`` / ``"package.module:NAME"`` (imported: this
     runs the file), or the object itself (class, instance, function, torch
     Module / autograd.Function). ``derivative``: f' for a plain function f, as a
-    spec or a function. ``x_range``: probe x only in [lo, hi] (default: a grid
+    spec or a function. ``x``: the input batch (default: probe points of ``shape``
+    in ``dtype``; x's own shape and float dtype win). ``args``: constructor and call
+    parameters by name, each a ``--arg`` VALUE string (``"randn:20,10"``,
+    ``"labels:10"``), an ``ArgValue``, or the Python value itself. Raises InputError
+    when the target cannot be used. ``order=2``: a numpy-ml class's ``grad2`` is
+    checked against its ``grad``. ``x_range``: probe x only in [lo, hi] (default: a grid
     over [-10, 10] plus, for elementwise layers, the tails out to ±1000).
-    Raises InputError when the target cannot be used.
     """
+    if x is not None:
+        x = np.asarray(x)
+        if x.dtype.kind != "f":
+            raise InputError(f"x must be a float array, got {x.dtype}")
+        shape, dtype = x.shape, x.dtype.name
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -79,22 +105,54 @@ def check_impl(
     if not shape or any(s <= 0 for s in shape):
         raise InputError(f"shape must be positive sizes, got {shape}")
     take_printed()  # what earlier runs printed is theirs
-    layer = _layer(target, derivative)
+    x_range = _valid_range(x_range)
+    with _seeded_global_rng(seed):  # the user's np.random draws (weights, masks) repeat
+        return _check(target, derivative, x, args, order, x_range, shape, dt, seed, allow_inplace)
+
+
+@contextlib.contextmanager
+def _seeded_global_rng(seed: int) -> Iterator[None]:
+    """np.random (and torch's generator) seeded for the check, restored afterwards."""
+    state = np.random.get_state()
+    torch = sys.modules.get("torch")
+    tstate = torch.random.get_rng_state() if torch is not None else None
+    np.random.seed(seed)
+    if torch is not None:
+        torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+        if torch is not None and tstate is not None:
+            torch.random.set_rng_state(tstate)
+
+
+def _check(
+    target: Any,
+    derivative: Any,
+    x: Array | None,
+    args: dict[str, Any] | None,
+    order: int,
+    x_range: tuple[float, float] | None,
+    shape: tuple[int, ...],
+    dt: np.dtype,
+    seed: int,
+    allow_inplace: bool,
+) -> ImplResult:
+    values = materialize(as_arg_values(args), dt, shape[0], np.random.default_rng(seed + 1))
+    if order not in (1, 2):
+        raise InputError(f"order must be 1 or 2, got {order!r}")
+    layer = _layer(target, derivative, values, shape, order)
     if hasattr(layer, "to_dtype"):
         layer.to_dtype(dt)
-    rows: list[Check] = []
-    s: Subject | None = None
-    try:
-        rng = np.random.default_rng(seed)
-        for item in _rows(layer, shape, dt, rng, allow_inplace, _valid_range(x_range)):
-            if isinstance(item, Subject):
-                s = item
-                continue
-            rows.append(item)
-            if item.fatal:
-                break
-    except UserCodeError as err:
-        rows.append(exception_row(err))
+    rng = np.random.default_rng(seed)
+    if x is None:
+        x = probe_points(math.prod(shape), dt, rng, 0, x_range).reshape(shape)
+        if x_range is None:
+            x = _realistic(layer, x, rng)
+    rows, s = _run(layer, x.copy(), rng, allow_inplace, x_range)
+    if isinstance(layer, ModelLayer) and not any(r.fatal for r in rows):
+        rows += _layer_rows(layer, x, rng, allow_inplace)
     return ImplResult(
         layer.name,
         layer.kind,
@@ -105,8 +163,140 @@ def check_impl(
         method=_method(rows),
         params=tuple(p.name for p in s.params) if s else (),
         checks=tuple(_locate(c, layer) for c in rows),
+        inputs=("x",) if layer.has_dx else (),
         printed=take_printed(),
     )
+
+
+def _run(
+    layer: Layer,
+    x: Array,
+    rng: np.random.Generator,
+    allow_inplace: bool,
+    x_range: tuple[float, float] | None = None,
+) -> tuple[list[Check], Subject | None]:
+    """Every row for one layer and its Subject (None when a fatal row came first)."""
+    rows: list[Check] = []
+    s: Subject | None = None
+    first = True
+    try:
+        for item in _rows(layer, x, rng, allow_inplace, x_range):
+            first = False
+            if isinstance(item, Subject):
+                s = item
+                continue
+            rows.append(item)
+            if item.fatal:
+                break
+    except UserCodeError as err:
+        if first and err.file is None and err.exc_type == "TypeError":
+            # no frame of the user's code: actcheck called it wrongly (an argument missing)
+            msg = f"{layer.name}: calling its {err.during} failed: {err.message}"
+            raise InputError(msg) from None
+        rows.append(exception_row(err))
+    if s is not None and s.y.ndim == 0:
+        rows = _loss_rows(s, rows)
+    return rows, s
+
+
+# a loss whose backward is the exact gradient of a slightly different forward (the book's
+# cross_entropy_error takes log(y + 1e-7)): agreement to this relative size is correct code
+LOSS_RTOL = 1e-4
+
+
+def _loss_rows(s: Subject, rows: list[Check]) -> list[Check]:
+    """A loss's gradient off by far less than any bug would be: a note, not a fail."""
+    if s.dtype != np.float64:
+        return rows
+    out = []
+    for row in rows:
+        rel = _loss_rel_error(s, row) if row.status == "fail" else None
+        if rel is None or not rel < LOSS_RTOL:
+            out.append(row)
+            continue
+        out.append(
+            dataclasses.replace(
+                row,
+                status="warn",
+                details=f"agrees with the loss to {rel:.1g} relative, not to rounding: forward "
+                "and backward compute slightly different functions, as an epsilon like 1e-7 "
+                "inside a log does (harmless for training; a bug is off by far more)",
+                bug=None,
+                worst=(),
+            )
+        )
+    return out
+
+
+def _loss_rel_error(s: Subject, row: Check) -> float | None:
+    """|analytic - numerical| / |numerical| along random directions (float64 differences)."""
+    param = next((p for p in s.params if row.name == f"parameter {p.name}"), None)
+    if param is None and not (row.name.startswith("Jacobian") and s.layer.has_dx):
+        return None
+    one = np.asarray(1.0, dtype=s.dtype)
+    x = s.x.astype(np.float64)
+    if param is None:
+        g, v0 = s.dx(x, one), x
+
+        def loss(v: Array) -> float:
+            return float(s.forward_num(v))
+    else:
+        s.layer.vjp(s.x, one)
+        g, v0 = param.grad(), param.get().copy()
+
+        def loss(v: Array) -> float:
+            param.set(v.astype(v0.dtype))
+            try:
+                return float(s.forward_num(s.x))
+            finally:
+                param.set(v0)
+
+    if g is None or np.shape(g) != np.shape(v0):
+        return None
+    rng = np.random.default_rng(0)
+    a, n = [], []
+    for _ in range(8):
+        d = rng.normal(0, 1, np.shape(v0))
+        h = 1e-5 * max(1.0, float(np.max(np.abs(v0), initial=0.0)))
+        a.append(float(np.sum(np.asarray(g, dtype=np.float64) * d)))
+        n.append((loss(v0 + h * d) - loss(v0 - h * d)) / (2 * h))
+    a_, n_ = np.array(a), np.array(n)
+    return float(np.linalg.norm(a_ - n_) / (np.linalg.norm(n_) + 1e-300))
+
+
+def _realistic(layer: Layer, x: Array, rng: np.random.Generator) -> Array:
+    """A loss (scalar output) gets logits of an ordinary range, N(0, 1), not the tails."""
+    try:
+        y = layer.forward(x)
+    except UserCodeError:
+        return x  # the run reports it
+    if np.ndim(y) == 0 or not layer.has_dx:
+        return rng.normal(0, 1, x.shape).astype(x.dtype)
+    return x
+
+
+def _layer_rows(
+    model: ModelLayer, x: Array, rng: np.random.Generator, allow_inplace: bool
+) -> list[Check]:
+    """Each layer of the model on its own, on the input it gets inside the model."""
+    rows, passed, failed = [], [], []
+    for name, obj, x_in, kwargs in model.sublayers(x):
+        layer = ForwardBackwardLayer(obj, name, model.files, kwargs=kwargs)
+        sub, s = _run(layer, x_in, rng, allow_inplace)
+        checked = ", ".join(["x", *(p.name for p in s.params)] if s else ["x"])
+        bad = [c for c in sub if c.status == "fail"]
+        if not bad:
+            rows.append(Check(f"layer {name}", "pass", f"{type(obj).__name__}: {checked} match"))
+            passed.append(name)
+            continue
+        for c in bad:
+            c = _locate(c, layer)
+            failed.append(len(rows))
+            rows.append(dataclasses.replace(c, name=f"layer {name}: {c.name}", fatal=False))
+    for k in failed:  # "Affine2: dW wrong, the other layers pass"
+        others = f"; the other layers pass ({', '.join(passed)})" if passed else ""
+        rows[k] = dataclasses.replace(rows[k], details=rows[k].details + others)
+    return rows
 
 
 def assert_impl(target: Any, derivative: Any = None, **kwargs: Any) -> ImplResult:
@@ -119,27 +309,28 @@ def assert_impl(target: Any, derivative: Any = None, **kwargs: Any) -> ImplResul
     return result
 
 
-def _layer(target: Any, derivative: Any) -> Layer:
+def _layer(
+    target: Any, derivative: Any, values: dict[str, Any], shape: tuple[int, ...], order: int
+) -> Layer:
     if isinstance(target, Layer):
         return target
     if isinstance(target, str):
         if derivative is not None and not isinstance(derivative, str):
-            return adapt(load(target), derivative)
-        return load_layer(target, derivative)
+            return adapt(load(target), derivative, values, shape, order)
+        return load_layer(target, derivative, values, shape, order)
     dv = load(derivative) if isinstance(derivative, str) else derivative
-    return adapt(target, dv)
+    return adapt(target, dv, values, shape, order)
 
 
 def _rows(
     layer: Layer,
-    shape: tuple[int, ...],
-    dt: np.dtype,
+    x: Array,
     rng: np.random.Generator,
     allow_inplace: bool,
     x_range: tuple[float, float] | None = None,
 ) -> Iterator[Check | Subject]:
     """Every row in order, and the Subject once it is known; the caller stops at a fatal row."""
-    x = probe_points(math.prod(shape), dt, rng, 0, x_range).reshape(shape)
+    dt = x.dtype
     xc = x.copy()
     y = layer.forward_raw(xc)
     yield from detectors.inplace(layer, "x", x, x, xc, rng, allow_inplace)
@@ -147,6 +338,14 @@ def _rows(
     yield from detectors.nonfinite(layer, "forward", x, y, rng)
     yield from detectors.deterministic(layer, x, y)
     dout = random_dout(y.shape, dt, rng)
+    if not layer.has_dx:  # a whole model: no dx, only the parameters' gradients
+        layer.vjp(x, dout)
+        params = find_params(layer, x, dout, rng)
+        s = Subject(layer, dt, x, y, dout, numeric_dtype(layer, x, y, dt), False, params, None)
+        yield s
+        for check in CHECKS:
+            yield from check(s, rng)
+        return
     dc = dout.copy()
     dx = layer.backward_raw(x, dc)
     yield from detectors.inplace(layer, "dout", x, dout, dc, rng, allow_inplace)

@@ -57,6 +57,14 @@ class ImplResult:
     method: str = ""  # how the derivative was compared (per point, full Jacobian, projections)
     params: tuple[str, ...] = ()
     checks: tuple[Check, ...] = ()
+    inputs: tuple[str, ...] = ("x",)  # the inputs whose gradient was checked (none for a model)
+
+    @property
+    def checked(self) -> tuple[str, ...]:
+        """Every input, parameter and layer whose gradient was checked."""
+        layers = tuple(c.name.split(":")[0][6:] for c in self.checks if c.name.startswith("layer "))
+        return self.inputs + self.params + tuple(dict.fromkeys(layers))
+
     printed: str = ""  # what the user's code printed during the check (kept out of stdout)
 
     @property
@@ -89,6 +97,8 @@ class ImplResult:
             "elementwise": self.elementwise,
             "method": self.method,
             "params": list(self.params),
+            "inputs": list(self.inputs),
+            "checked": list(self.checked),
             "checks": [c.to_dict() for c in self.checks],
             "printed": self.printed,
             "passed": self.passed,

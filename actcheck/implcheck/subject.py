@@ -105,7 +105,12 @@ def probe_points(
 
 
 def random_dout(shape: tuple[int, ...], dtype: np.dtype, rng: np.random.Generator) -> Array:
-    """Random signed upstream gradient with |dout| in [0.5, 2): dividing by it stays exact."""
+    """Random signed upstream gradient with |dout| in [0.5, 2): dividing by it stays exact.
+
+    A scalar output (a loss) gets dout = 1: it is the last layer.
+    """
+    if shape == ():
+        return np.asarray(1.0, dtype=dtype)
     mag = rng.uniform(0.5, 2.0, shape)
     sign = rng.choice([-1.0, 1.0], shape)
     return (mag * sign).astype(dtype)
