@@ -440,7 +440,7 @@ def gradcheck_text(result: GradcheckResult, worst: int = 5) -> str:
 # ---------------------------------------------------------------------------
 
 _IMPL_STATUS = {
-    "pass": "[green]ok[/green]",
+    "pass": "[green]pass[/green]",
     "fail": "[bold red]FAIL[/bold red]",
     "warn": "[yellow]warn[/yellow]",
     "skip": "[dim]skip[/dim]",
