@@ -457,6 +457,8 @@ def _block_checker(
     f, df = (act.forward, act.derivative) if order == 1 else (act.derivative, act.second_derivative)
     common = {"dtype": dtype, "name": act.name, "tolerances": tol}
     kinks = _engine_kinks(act, order)
+    # each parameter's step, found once (it may take many halvings between close clamps)
+    steps = {name: _param_step(act, name, float(act.params[name]), tol) for name in names}
 
     def check(xs: Array) -> list[ElementwiseResult]:
         out = [check_elementwise(f, df, xs, kinks=kinks, order=order, complex_step=False, **common)]
@@ -464,7 +466,7 @@ def _block_checker(
             with np.errstate(all="ignore"):  # judged below, not warned about
                 analytic = act.param_derivatives(xs)
             for name in names:
-                out.append(_param_check(act, name, xs, analytic[name], tol, common))
+                out.append(_param_check(act, name, xs, analytic[name], steps[name], common))
         return [reduce_result(r) for r in out] if stream else out
 
     return check
@@ -603,7 +605,7 @@ def _param_check(
     name: str,
     xs: Array,
     analytic: Array,
-    tol: Tolerances,
+    step: float,
     common: dict[str, Any],
 ) -> ElementwiseResult:
     theta = float(act.params[name])
@@ -616,7 +618,6 @@ def _param_check(
             # outside the parameter's range: this side of the stencil does not exist
             return np.full(xs.shape, np.nan, dt)
 
-    step = _param_step(act, name, theta, tol)
     return check_direction(shifted, analytic, xs, scale=theta, wrt=name, step=step, **common)
 
 
