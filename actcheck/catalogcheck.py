@@ -502,11 +502,15 @@ class _Joined:
         if not self.arrays:
             self.arrays = [{k: np.empty(self.capacity, getattr(c, k).dtype) for k in _PER_POINT}
                            for c in checks]  # fmt: skip
+            for d in self.arrays[1:]:  # every check of a block is at the same points: one copy
+                d["x"] = self.arrays[0]["x"]
         if self.size + m > self.capacity:  # more fixed probes than room was made for
             self.capacity = 2 * (self.size + m)
-            self.arrays = [{k: _grown(a, self.capacity) for k, a in d.items()} for d in self.arrays]
-        for c, d in zip(checks, self.arrays, strict=True):
-            for k in _PER_POINT:
+            x = _grown(self.arrays[0]["x"], self.capacity)
+            self.arrays = [{k: x if k == "x" else _grown(a, self.capacity) for k, a in d.items()}
+                           for d in self.arrays]  # fmt: skip
+        for i, (c, d) in enumerate(zip(checks, self.arrays, strict=True)):
+            for k in _PER_POINT[i > 0 :]:
                 d[k][self.size : self.size + m] = getattr(c, k)
         self.size += m
         # what is left of each block: its kink reports and settings
