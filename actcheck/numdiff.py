@@ -782,13 +782,17 @@ class _XDirection:
         x = self.xe if idx is None else self.xe[idx]
         steps: dict[float, Array] = {}
         out = []
+        # the shifted points of every offset in one array (its pages are faulted in once);
+        # f's value is copied when it shares memory with its argument
+        xs = np.empty_like(x)
         with np.errstate(all="ignore"):
             for t in scheme[0]:
                 a = abs(float(t))
                 if a not in steps:
                     steps[a] = (h if a == 1.0 else h * a).astype(self.dtype, copy=False)
-                xs = x + steps[a] if t >= 0 else x - steps[a]
-                out.append(self.call(xs, idx))
+                (np.add if t >= 0 else np.subtract)(x, steps[a], out=xs)
+                v = self.call(xs, idx)
+                out.append(v.copy() if np.may_share_memory(v, xs) else v)
         return out
 
 
