@@ -818,6 +818,8 @@ def _softplus_z(x: Array, p: Params) -> tuple[Array, Array]:
 
 
 def _softplus_forward(x: Array, p: Params) -> Array:
+    if x.ndim == 0:  # numpy gives scalars, not arrays, for 0-d input: nothing to write into
+        return _softplus_forward(x.reshape(1), p).reshape(())
     z, above = _softplus_z(x, p)
     # softplus(z)/β in place: max(z, 0) + log1p(e^{-|z|}), then x where PyTorch switches
     t = np.abs(z)
@@ -958,6 +960,8 @@ register(
 
 def _hardswish_forward(x: Array, p: Params) -> Array:
     # inside (-3, 3) only: x·(x+3)/6 on the clipped x never meets -inf·0 or overflow
+    if x.ndim == 0:  # numpy gives scalars, not arrays, for 0-d input: nothing to write into
+        return _hardswish_forward(x.reshape(1), p).reshape(())
     xc = np.clip(x, -3, 3)
     y = xc + 3  # in place from here: fewer fresh arrays
     y *= xc
