@@ -245,8 +245,10 @@ def probe_blocks(
     counts = rng.multinomial(points, np.full(strata, 1.0 / strata))
 
     def to_x(u: Array) -> Array:
-        if distribution == "uniform":
-            return lo + (hi - lo) * u
+        if distribution == "uniform":  # lo + (hi - lo)·u, in place
+            u *= hi - lo
+            u += lo
+            return u
         from scipy.special import ndtri
 
         # the old sampler's N(centre, (width/4)²), by inverting the CDF at sorted uniforms
@@ -257,7 +259,8 @@ def probe_blocks(
     last: Array = np.empty(0, dt)
     for j in range(strata):
         # sorted uniforms on the stratum without sorting: normalised sums of exponentials
-        spacing = np.cumsum(rng.standard_exponential(counts[j] + 1))
+        spacing = rng.standard_exponential(counts[j] + 1)
+        np.cumsum(spacing, out=spacing)
         u = spacing[:-1]
         u *= 1.0 / (strata * spacing[-1])
         u += j / strata
