@@ -808,14 +808,29 @@ def _softplus_z(x: Array, p: Params) -> tuple[Array, Array]:
     b, thr = p["beta"], p["threshold"]
     fmax = float(np.finfo(x.dtype).max)
     big = 0.5 * fmax / max(b, 1.0)  # half, so rounding of β·big cannot reach inf
-    above = b * np.clip(x, -big, big) > thr
-    z = b * np.clip(x, -1e4 / b if b > 1e-300 else -fmax, min(thr / b, big))
+    # in place: each fresh array costs page faults as well as a pass
+    bx = np.clip(x, -big, big)
+    bx *= b
+    above = bx > thr
+    z = np.clip(x, -1e4 / b if b > 1e-300 else -fmax, min(thr / b, big))
+    z *= b
     return z, above
 
 
 def _softplus_forward(x: Array, p: Params) -> Array:
+    if x.ndim == 0:  # numpy gives scalars, not arrays, for 0-d input: nothing to write into
+        return _softplus_forward(x.reshape(1), p).reshape(())
     z, above = _softplus_z(x, p)
-    return np.where(above, x, softplus(z) / p["beta"])
+    # softplus(z)/β in place: max(z, 0) + log1p(e^{-|z|}), then x where PyTorch switches
+    t = np.abs(z)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    np.maximum(z, 0, out=z)
+    z += t
+    z /= p["beta"]
+    np.copyto(z, x, where=above)
+    return z
 
 
 def _softplus_derivative(x: Array, p: Params) -> Array:
@@ -945,8 +960,14 @@ register(
 
 def _hardswish_forward(x: Array, p: Params) -> Array:
     # inside (-3, 3) only: x·(x+3)/6 on the clipped x never meets -inf·0 or overflow
+    if x.ndim == 0:  # numpy gives scalars, not arrays, for 0-d input: nothing to write into
+        return _hardswish_forward(x.reshape(1), p).reshape(())
     xc = np.clip(x, -3, 3)
-    return np.where(x >= 3, x, xc * (xc + 3) / 6)
+    y = xc + 3  # in place from here: fewer fresh arrays
+    y *= xc
+    y /= 6
+    np.copyto(y, x, where=x >= 3)
+    return y
 
 
 def _hardswish_derivative(x: Array, p: Params) -> Array:

@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 from collections import deque
@@ -244,8 +245,10 @@ def probe_blocks(
     counts = rng.multinomial(points, np.full(strata, 1.0 / strata))
 
     def to_x(u: Array) -> Array:
-        if distribution == "uniform":
-            return lo + (hi - lo) * u
+        if distribution == "uniform":  # lo + (hi - lo)·u, in place
+            u *= hi - lo
+            u += lo
+            return u
         from scipy.special import ndtri
 
         # the old sampler's N(centre, (width/4)²), by inverting the CDF at sorted uniforms
@@ -256,7 +259,8 @@ def probe_blocks(
     last: Array = np.empty(0, dt)
     for j in range(strata):
         # sorted uniforms on the stratum without sorting: normalised sums of exponentials
-        spacing = np.cumsum(rng.standard_exponential(counts[j] + 1))
+        spacing = rng.standard_exponential(counts[j] + 1)
+        np.cumsum(spacing, out=spacing)
         u = spacing[:-1]
         u *= 1.0 / (strata * spacing[-1])
         u += j / strata
@@ -424,6 +428,11 @@ def gradcheck(
     kink_x = sorted({float(k.x) for k in _raw_kinks(act)})
     if x is None:
         total = points
+        _validate(points, x_range, distribution, dtype)
+        check_size(points, dtype)
+        # room for the fixed probes (grid, kinks, special values) on top of the random ones
+        span = (float(x_range[0]), float(x_range[1]))
+        room = points + _fixed_probes(kink_x, span, np.dtype(dtype)).size
         blocks: Iterator[Array] = probe_blocks(
             kink_x,
             points=points,
@@ -437,14 +446,13 @@ def gradcheck(
         xs = np.asarray(x, dtype=dtype).ravel()
         if xs.size == 0:
             raise InputError("no probe points given")
-        total = xs.size
+        total = room = xs.size
         blocks = (xs[i : i + BLOCK_POINTS] for i in range(0, xs.size, BLOCK_POINTS))
     names = _param_names(act, params) if order == 1 else []
     stream = total > STREAM_POINTS
     per_block = _block_checker(act, order, names, tol, dtype, stream)
-    # room for the fixed probes (grid, kinks, special values) on top of the random ones
-    joined = _Joined(0 if stream else total + 8 * GRID_POINTS)
-    _run_blocks(per_block, blocks, total, threads, progress, joined.add)
+    joined = _Joined(0 if stream else room, 1 + len(names))
+    _run_blocks(joined.placing(per_block), blocks, total, threads, progress, joined.add)
     checks = joined.results(KEEP_WORST if stream else None)
     lo, hi = (float(v) for v in x_range)
     return GradcheckResult(act, dtype, order, seed, checks, (lo, hi), time.perf_counter() - start)
@@ -457,6 +465,8 @@ def _block_checker(
     f, df = (act.forward, act.derivative) if order == 1 else (act.derivative, act.second_derivative)
     common = {"dtype": dtype, "name": act.name, "tolerances": tol}
     kinks = _engine_kinks(act, order)
+    # each parameter's step, found once (it may take many halvings between close clamps)
+    steps = {name: _param_step(act, name, float(act.params[name]), tol) for name in names}
 
     def check(xs: Array) -> list[ElementwiseResult]:
         out = [check_elementwise(f, df, xs, kinks=kinks, order=order, complex_step=False, **common)]
@@ -464,52 +474,68 @@ def _block_checker(
             with np.errstate(all="ignore"):  # judged below, not warned about
                 analytic = act.param_derivatives(xs)
             for name in names:
-                out.append(_param_check(act, name, xs, analytic[name], tol, common))
+                out.append(_param_check(act, name, xs, analytic[name], steps[name], common))
         return [reduce_result(r) for r in out] if stream else out
 
     return check
 
 
-_PER_POINT = ("x", "analytic", "numerical", "bound", "method", "verdict")
+_PER_POINT = {"x": np.float64, "analytic": np.float64, "numerical": np.float64,
+              "bound": np.float64, "method": np.int8, "verdict": np.int8}  # fmt: skip
 
 
 class _Joined:
     """The checks of consecutive blocks, joined as they arrive.
 
-    Per-point arrays are copied at once into one array per field, allocated up front for
-    ``capacity`` points (a block's own arrays are then freed and their memory reused, so
-    every page of the result is touched once); with ``capacity`` 0 (streamed blocks, already
-    reduced) the blocks are kept and merged at the end.
+    With ``capacity`` (at least the number of points) each block's per-point arrays are
+    copied by the thread that checked it straight into its place in one array per field,
+    allocated up front (every page of the result is touched once, and the copying runs in
+    parallel); with ``capacity`` 0 (streamed blocks, already reduced) the blocks are kept and
+    merged at the end.
     """
 
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int, checks: int):
         self.capacity = capacity
         self.size = 0
         self.parts: list[list[ElementwiseResult]] = []
-        self.arrays: list[dict[str, Array]] = []
         self.medians: list[list[float]] = []  # streamed: each block's median bound per check
+        self.arrays: list[dict[str, Array]] = []
+        if capacity:
+            x = np.empty(capacity)  # every check of a block is at the same points: one copy
+            self.arrays = [{k: x if k == "x" else np.empty(capacity, t)
+                            for k, t in _PER_POINT.items()} for _ in range(checks)]  # fmt: skip
 
-    def add(self, checks: list[ElementwiseResult]) -> None:
-        if not self.capacity:
-            self.medians.append([c.median_bound for c in checks])
-            self.parts.append(checks)
-            if len(self.parts) >= FOLD_BLOCKS:  # fold them: memory stays flat at any size
-                self.parts = [self._merged(KEEP_WORST)]
-            return
-        m = checks[0].x.size
-        if not self.arrays:
-            self.arrays = [{k: np.empty(self.capacity, getattr(c, k).dtype) for k in _PER_POINT}
-                           for c in checks]  # fmt: skip
-        if self.size + m > self.capacity:  # more fixed probes than room was made for
-            self.capacity = 2 * (self.size + m)
-            self.arrays = [{k: _grown(a, self.capacity) for k, a in d.items()} for d in self.arrays]
-        for c, d in zip(checks, self.arrays, strict=True):
-            for k in _PER_POINT:
-                d[k][self.size : self.size + m] = getattr(c, k)
+    def placing(
+        self, check: Callable[[Array], list[ElementwiseResult]]
+    ) -> Callable[[Array, int], list[ElementwiseResult]]:
+        """``check`` of a block that starts at point ``at``, its per-point arrays put in place
+        (what is left of each check: its kink reports and settings)."""
+
+        def placed(xs: Array, at: int) -> list[ElementwiseResult]:
+            checks = check(xs)
+            if not self.capacity:
+                return checks
+            m = xs.size
+            if at + m > self.capacity:
+                raise AssertionError("more probe points than room was made for")
+            for i, (c, d) in enumerate(zip(checks, self.arrays, strict=True)):
+                for k in list(_PER_POINT)[i > 0 :]:
+                    d[k][at : at + m] = getattr(c, k)
+            return [dataclasses.replace(c, **{k: getattr(c, k)[:0] for k in _PER_POINT})
+                    for c in checks]  # fmt: skip
+
+        return placed
+
+    def add(self, checks: list[ElementwiseResult], m: int) -> None:
+        """A block's checks, in order (``m`` points)."""
         self.size += m
-        # what is left of each block: its kink reports and settings
-        self.parts.append([dataclasses.replace(c, **{k: getattr(c, k)[:0] for k in _PER_POINT})
-                           for c in checks])  # fmt: skip
+        if self.capacity:
+            self.parts.append(checks)
+            return
+        self.medians.append([c.median_bound for c in checks])
+        self.parts.append(checks)
+        if len(self.parts) >= FOLD_BLOCKS:  # fold them: memory stays flat at any size
+            self.parts = [self._merged(KEEP_WORST)]
 
     def _merged(self, keep: int | None) -> list[ElementwiseResult]:
         return [merge_results(list(column), keep) for column in zip(*self.parts, strict=True)]
@@ -528,42 +554,39 @@ class _Joined:
                 for c, m in zip(checks, medians, strict=True)]  # fmt: skip
 
 
-def _grown(a: Array, size: int) -> Array:
-    out = np.empty(size, a.dtype)
-    out[: a.size] = a
-    return out
-
-
 def _run_blocks(
-    check: Callable[[Array], list[ElementwiseResult]],
+    check: Callable[[Array, int], list[ElementwiseResult]],
     blocks: Iterator[Array],
     total: int,
     threads: int | None,
     progress: Callable[[int, int], object] | None,
-    collect: Callable[[list[ElementwiseResult]], None],
+    collect: Callable[[list[ElementwiseResult], int], None],
 ) -> None:
-    """``collect(check(block))`` for every block in order, ``check`` on a pool of threads
-    (numpy's ufuncs release the GIL); a few blocks in flight at a time, so memory does not
-    grow with the number of points."""
+    """``collect(check(block, at), block.size)`` for every block in order (``at``: where the
+    block starts among all points), ``check`` on a pool of threads (numpy's ufuncs release
+    the GIL); a few blocks in flight at a time, so memory does not grow with the number of
+    points."""
     workers = threads or _cores()
-    done = 0
+    done = at = 0
 
     def finish(result: list[ElementwiseResult], n: int) -> None:
         nonlocal done
-        collect(result)
+        collect(result, n)
         done = min(total, done + n)
         if progress is not None:
             progress(done, total)
 
     if workers <= 1 or total <= BLOCK_POINTS:
         for xb in blocks:
-            finish(check(xb), xb.size)
+            finish(check(xb, at), xb.size)
+            at += xb.size
         return
     with ThreadPoolExecutor(workers) as pool:
         pending: deque[tuple[Future, int]] = deque()
         try:
             for xb in blocks:
-                pending.append((pool.submit(check, xb), xb.size))
+                pending.append((pool.submit(check, xb, at), xb.size))
+                at += xb.size
                 if len(pending) >= 2 * workers:
                     future, n = pending.popleft()
                     finish(future.result(), n)
@@ -603,21 +626,30 @@ def _param_check(
     name: str,
     xs: Array,
     analytic: Array,
-    tol: Tolerances,
+    step: float,
     common: dict[str, Any],
 ) -> ElementwiseResult:
     theta = float(act.params[name])
     dt = xs.dtype
 
     def shifted(d: float) -> Array:
-        try:
-            return act.with_params(**{name: theta + d}).forward(xs)
-        except ActivationError:
+        moved = _moved(act, name, theta + d)
+        if moved is None:
             # outside the parameter's range: this side of the stencil does not exist
             return np.full(xs.shape, np.nan, dt)
+        return moved.forward(xs)
 
-    step = _param_step(act, name, theta, tol)
     return check_direction(shifted, analytic, xs, scale=theta, wrt=name, step=step, **common)
+
+
+@functools.lru_cache(maxsize=64)
+def _moved(act: Activation, name: str, value: float) -> Activation | None:
+    """``act`` with one parameter moved (None outside its range); every block of a check
+    moves it by the same steps, so each is built and validated once."""
+    try:
+        return act.with_params(**{name: value})
+    except ActivationError:
+        return None
 
 
 def _param_step(act: Activation, name: str, theta: float, tol: Tolerances) -> float:

@@ -782,13 +782,17 @@ class _XDirection:
         x = self.xe if idx is None else self.xe[idx]
         steps: dict[float, Array] = {}
         out = []
+        # the shifted points of every offset in one array (its pages are faulted in once);
+        # f's value is copied when it shares memory with its argument
+        xs = np.empty_like(x)
         with np.errstate(all="ignore"):
             for t in scheme[0]:
                 a = abs(float(t))
                 if a not in steps:
                     steps[a] = (h if a == 1.0 else h * a).astype(self.dtype, copy=False)
-                xs = x + steps[a] if t >= 0 else x - steps[a]
-                out.append(self.call(xs, idx))
+                (np.add if t >= 0 else np.subtract)(x, steps[a], out=xs)
+                v = self.call(xs, idx)
+                out.append(v.copy() if np.may_share_memory(v, xs) else v)
         return out
 
 
@@ -1112,7 +1116,8 @@ def check_elementwise(
     tol = merged(dt, tolerances, step=step, safety=safety)
     eps = _eps(dt)
     x64 = xe.astype(np.float64, copy=False)
-    lever = np.maximum(np.abs(x64), tol.step_floor)
+    lever = np.abs(x64)
+    np.maximum(lever, tol.step_floor, out=lever)
     h = _pow2_floor(lever * tol.step)
     barriers, delta = _barriers(kinks, dt, tol.kink_ulps)
     geo = _geometry(x64, h, barriers, delta)
@@ -1438,21 +1443,15 @@ def check_direction(
     n = x64.size
     lever = max(abs(scale), tol.step_floor)
     hs = float(_pow2_below(np.array(tol.step * lever)))
-    h = np.full(n, hs)
     sdir = _ShiftDirection(shifted)
-    # the noise model scales with |x·f'|; along θ the lever is |θ| rather than |x|
-    theta = np.full(n, lever)
-    est = _estimate(sdir, _CENTRAL, h, None, theta, eps, tol)
     a = np.asarray(analytic, dtype=np.float64).ravel()
-    bound = est.total(tol.safety) + _allowance(est.value, est.fabs, theta, eps, tol)
-    verdict = _judge(a, est.value, bound)
+    value, bound, verdict, suspect = _direction_judged(sdir, hs, lever, a, eps, tol)
     method = np.full(n, CENTRAL, np.int8)
-    with np.errstate(invalid="ignore"):
-        rough = est.trunc > tol.suspect_rel * (np.abs(est.value) + est.fabs / theta)
-    idx = np.flatnonzero((verdict == MISMATCH) | rough | ~np.isfinite(est.value))
-    value = est.value.copy()
+    idx = np.flatnonzero(suspect)
     reports: list[KinkReport] = []
     if idx.size:
+        # the noise model scales with |x·f'|; along θ the lever is |θ| rather than |x|
+        h, theta = np.full(n, hs), np.full(n, lever)
         geo = _geometry(theta, h, np.empty(0), np.empty(0))
         ctx = _Sides(sdir, geo, h, theta, x64, eps, tol, None, np.empty(0), 1)
         reports = ctx.resolve(idx, a, value, bound, verdict, method)
@@ -1473,6 +1472,61 @@ def check_direction(
         step=hs,
         tolerances=tol,
     )
+
+
+def _direction_judged(
+    sdir: _ShiftDirection, hs: float, lever: float, analytic: Array, eps: float, tol: Tolerances
+) -> tuple[Array, Array, Array, Array]:
+    """``_central_judged`` along θ: the estimate, bound, verdict and 'suspect' (failed, rough
+    or non-finite) at all N points, block by block in reused buffers.
+
+    bound = safety·(truncation + round-off) + analytic_ulps·(ε·(|f'| + |f|/max(|θ|, 1)) + floor).
+    """
+    n = analytic.size
+    k = min(n, BLOCK)
+    # one step along θ for every point: the stencil is four calls of f at θ ± h, θ ± h/2
+    values = sdir.stencil(_CENTRAL, np.full(1, hs), None)
+    h, theta = np.full(k, hs), np.full(k, lever)
+    value, bound = np.empty(n), np.empty(n)
+    verdict, suspect = np.empty(n, np.int8), np.empty(n, bool)
+    work = [np.empty(k) for _ in range(6)]
+    flag = np.empty(k, bool)
+    allowance_lever = max(lever, 1.0)
+    for sl in _blocks(n):
+        m = sl.stop - sl.start
+        w = [b[:m] for b in work]
+        vs = [v[sl] for v in values]
+        est = _combine(vs, _CENTRAL, h[:m], theta[:m], eps, tol, False, [value[sl], *w[:5]])
+        b, v, s, f = bound[sl], verdict[sl], suspect[sl], flag[:m]
+        scale, err = w[4], w[5]
+        with np.errstate(all="ignore"):
+            np.add(est.trunc, est.noise, out=b)
+            b *= tol.safety
+            np.divide(est.fabs, allowance_lever, out=scale)
+            np.abs(est.value, out=err)
+            scale += err
+            scale *= eps
+            scale += _FLOOR[eps]
+            scale *= tol.analytic_ulps
+            b += scale
+            np.subtract(analytic[sl], est.value, out=err)
+            np.abs(err, out=err)
+            np.greater(err, b, out=s)  # failed
+            np.isnan(err, out=f)
+            s |= f  # NaN on either side
+            v[...] = s  # MISMATCH = 1, PASS = 0
+            # rough: large truncation against |f'| + |f|/|θ|
+            np.divide(est.fabs, theta[:m], out=scale)
+            np.abs(est.value, out=err)
+            scale += err
+            scale *= tol.suspect_rel
+            np.greater(est.trunc, scale, out=f)
+            s |= f
+        if not np.isfinite(est.value, out=f).all():
+            bad = ~f
+            s |= bad
+            v[bad & ~np.isfinite(analytic[sl])] = SKIPPED
+    return value, bound, verdict, suspect
 
 
 def richardson_central(
