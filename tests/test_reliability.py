@@ -269,6 +269,29 @@ def test_closed_stdout_ends_quietly_with_the_code_earned(tmp_path, args, code):
     assert b"Exception ignored" not in p.stderr
 
 
+@pytest.mark.parametrize(
+    "args", [["list", "nosuch"], ["gradcheck", "--points", "0"], ["bogus"], ["plot", "--dpi", "x"]]
+)
+def test_a_usage_error_on_a_closed_stderr_still_exits_2(tmp_path, args):
+    """``actcheck ... 2>&1 | true``: the message cannot be shown, the exit code still says why."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        p = subprocess.run(
+            [sys.executable, "-m", "actcheck", *args],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=write,
+            stderr=write,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert p.returncode == 2
+    assert os.listdir(tmp_path) == []
+
+
 def test_train_xor_writes_its_files_before_stdout_closes(tmp_path):
     p = actcheck_closed_stdout(*XOR, "--csv", "r.csv", "--json", cwd=tmp_path)
     assert p.returncode == 0, p.stderr

@@ -32,11 +32,7 @@ def earn(code: int) -> None:
 
 def _stdout_closed(ctx: click.Context) -> None:
     """The reader of stdout went away: stop quietly with the code earned so far."""
-    try:  # later writes (and the interpreter's last flush) go nowhere instead of failing
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+    _silence(sys.stdout)  # later writes (and the interpreter's last flush) go nowhere
     code = ctx.find_root().meta.get(_EARNED, 0)
     if code == 1:
         from actcheck.cli.output import exit_failed
@@ -45,10 +41,32 @@ def _stdout_closed(ctx: click.Context) -> None:
     sys.exit(code)
 
 
-class BadInput(click.ClickException):
+def _silence(*streams: Any) -> None:
+    """Point ``streams`` at /dev/null: later writes and the interpreter's last flush succeed."""
+    for stream in streams:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass
+
+
+class _ShownQuietly(click.ClickException):
+    def show(self, file: Any = None) -> None:
+        try:
+            super().show(file)
+        except OSError:  # stderr closed (`2>&1 | true`): the exit code still tells what happened
+            _silence(sys.stdout, sys.stderr)
+
+
+class BadInput(_ShownQuietly):
     """Bad input found after parsing: ``Error: <one line>`` on stderr, exit code 2."""
 
     exit_code = 2
+
+
+class UsageError(_ShownQuietly, click.UsageError):
+    """click's usage error (exit code 2), shown as one line."""
 
 
 def _one_line(err: click.UsageError) -> click.UsageError:
@@ -56,8 +74,8 @@ def _one_line(err: click.UsageError) -> click.UsageError:
     ctx = err.ctx
     if ctx is not None:
         # a plain UsageError: BadParameter.format_message would prefix "Invalid value for" again
-        return click.UsageError(f"{err.format_message()} (see '{ctx.command_path} --help')")
-    return err
+        return UsageError(f"{err.format_message()} (see '{ctx.command_path} --help')")
+    return UsageError(err.format_message())
 
 
 class _OneLineUsage(click.Command):
