@@ -55,6 +55,7 @@ GRID_POINTS = 401
 BLOCK_POINTS = 1 << 17  # random points per block: checked in parallel, then merged or reduced
 STREAM_POINTS = 1 << 22  # above this many points a check keeps statistics and its worst points
 FOLD_BLOCKS = 64  # streamed: blocks' kept points and statistics are merged every this many
+LOOKAHEAD_BLOCKS = 8  # blocks sampled ahead of the checks, at least (few cores: no waits)
 DISTRIBUTIONS = defaults.DISTRIBUTIONS
 DTYPES = defaults.DTYPES
 # probes around each kink: multiples of the difference step, and the first few floats either
@@ -587,7 +588,7 @@ def _run_blocks(
             for xb in blocks:
                 pending.append((pool.submit(check, xb, at), xb.size))
                 at += xb.size
-                if len(pending) >= 2 * workers:
+                if len(pending) >= max(2 * workers, LOOKAHEAD_BLOCKS):
                     future, n = pending.popleft()
                     finish(future.result(), n)
             while pending:
