@@ -232,8 +232,10 @@ def test_a_full_device_is_reported_as_disk_full(tmp_path):
 # ---------------------------------------------------------------------------
 
 
-def actcheck_closed_stdout(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """``actcheck ARGS | true``: stdout is a pipe whose reader has already gone."""
+def actcheck_closed_stdout(
+    *args: str, cwd: Path, stderr_too: bool = False
+) -> subprocess.CompletedProcess:
+    """``actcheck ARGS | true`` (or ``2>&1 | true``): a pipe whose reader has already gone."""
     read, write = os.pipe()
     os.close(read)
     try:
@@ -242,7 +244,7 @@ def actcheck_closed_stdout(*args: str, cwd: Path) -> subprocess.CompletedProcess
             cwd=cwd,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=write,
-            stderr=subprocess.PIPE,
+            stderr=write if stderr_too else subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             timeout=120,
         )
@@ -274,20 +276,7 @@ def test_closed_stdout_ends_quietly_with_the_code_earned(tmp_path, args, code):
 )
 def test_a_usage_error_on_a_closed_stderr_still_exits_2(tmp_path, args):
     """``actcheck ... 2>&1 | true``: the message cannot be shown, the exit code still says why."""
-    read, write = os.pipe()
-    os.close(read)
-    try:
-        p = subprocess.run(
-            [sys.executable, "-m", "actcheck", *args],
-            cwd=tmp_path,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=write,
-            stderr=write,
-            stdin=subprocess.DEVNULL,
-            timeout=120,
-        )
-    finally:
-        os.close(write)
+    p = actcheck_closed_stdout(*args, cwd=tmp_path, stderr_too=True)
     assert p.returncode == 2
     assert os.listdir(tmp_path) == []
 
