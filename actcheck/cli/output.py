@@ -13,7 +13,7 @@ import codecs
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import click
@@ -145,18 +145,26 @@ def check_output(path: str | None, what: str, *, figure: bool = False) -> None:
         raise BadInput(f"cannot write {what} {path!r}: {_reason(err)}") from None
 
 
-def write_output(path: str, what: str, write: Callable[[str], None]) -> None:
-    """``write(tmp)`` into a temporary file beside ``path``, then rename it over ``path``."""
-    from actcheck.files import write_atomically
-
+@contextlib.contextmanager
+def _writing(path: str, what: str) -> Iterator[None]:
+    """A failed write of ``what`` to ``path`` as one line and exit code 2; a closed stdout
+    (``-``) is left to ``core.Command``, which stops quietly."""
     try:
-        write_atomically(path, write)
+        yield
     except BrokenPipeError:
         if path != STDOUT:
             raise BadInput(f"cannot write {what} {path!r}: its reader went away") from None
-        raise  # stdout closed: core.Command stops quietly
+        raise
     except (OSError, ValueError) as err:
         raise BadInput(f"cannot write {what} {path!r}: {_reason(err)}") from None
+
+
+def write_output(path: str, what: str, write: Callable[[str], None]) -> None:
+    """``write(tmp)`` into a temporary file, then to where ``path`` leads (files.py)."""
+    from actcheck.files import write_atomically
+
+    with _writing(path, what):
+        write_atomically(path, write)
 
 
 def write_text(path: str, what: str, text: str) -> None:
@@ -171,14 +179,8 @@ def write_figure(fig: Any, path: str, what: str, dpi: float) -> None:
     """plotting.save_figure, with a failure reported as one line and exit code 2."""
     from actcheck import plotting
 
-    try:
+    with _writing(path, what):
         plotting.save_figure(fig, path, dpi=dpi)
-    except BrokenPipeError:
-        if path != STDOUT:
-            raise BadInput(f"cannot write {what} {path!r}: its reader went away") from None
-        raise
-    except (OSError, ValueError) as err:
-        raise BadInput(f"cannot write {what} {path!r}: {_reason(err)}") from None
 
 
 def exit_failed() -> None:
