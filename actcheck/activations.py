@@ -1208,10 +1208,10 @@ class Activation:
         out = np.asarray(fn(a, self.params)).astype(a.dtype, copy=False)
         if out.shape != a.shape:
             out = np.broadcast_to(out, a.shape).copy()
-        nan = np.isnan(a)
-        if nan.any():
-            # comparisons send NaN down a branch; NaN in must give NaN out
-            out = np.where(nan, a, out)
+        # comparisons send NaN down a branch; NaN in must give NaN out. min() is NaN exactly
+        # when some element is: one read of the input instead of a mask for every call
+        if a.size and np.isnan(a.min()):
+            out = np.where(np.isnan(a), a, out)
         return out[()] if out.ndim == 0 else out
 
     def forward(self, x: Any) -> Array:

@@ -229,12 +229,12 @@ def probe_blocks(
     """``probe_points`` as consecutive sorted blocks of about ``block`` random points each
     (default ``BLOCK_POINTS``), generated one at a time: memory does not grow with ``points``.
 
-    The random sample comes in sorted order without any sort: the range is cut into
-    equal-probability strata, the number of points in each is multinomial, and each
-    stratum's points are its uniform order statistics, drawn as normalised cumulative sums
-    of exponentials (the sample's distribution is exactly that of ``points`` independent
-    draws). The fixed probes are merged into their stratum; duplicates (float32
-    rounding) are dropped, -0.0 and +0.0 both kept.
+    The random sample is jittered (stratified): the range is cut into ``points`` cells of
+    equal probability and each holds one uniform point, u_i = (i + U_i)/points mapped through
+    the distribution's inverse CDF. It comes in sorted order without a sort, leaves no gap
+    wider than two cells (independent draws leave gaps ~log(points) cells wide), and is
+    the same whatever the block size. The fixed probes are merged into their block;
+    duplicates (float32 rounding) are dropped, -0.0 and +0.0 both kept.
     """
     _validate(points, x_range, distribution, dtype)
     check_size(points, dtype)
@@ -242,11 +242,11 @@ def probe_blocks(
     lo, hi = (float(v) for v in x_range)
     fixed = _fixed_probes(kinks, (lo, hi), dt)
     rng = np.random.default_rng(seed)
-    strata = max(1, -(-points // (block or BLOCK_POINTS)))
-    counts = rng.multinomial(points, np.full(strata, 1.0 / strata))
+    size = block or BLOCK_POINTS
 
     def to_x(u: Array) -> Array:
-        if distribution == "uniform":  # lo + (hi - lo)·u, in place
+        """u in [0, 1] (cell units divided by ``points``) to x, in place where it can."""
+        if distribution == "uniform":  # lo + (hi - lo)·u
             u *= hi - lo
             u += lo
             return u
@@ -255,16 +255,15 @@ def probe_blocks(
         # the old sampler's N(centre, (width/4)²), by inverting the CDF at sorted uniforms
         return 0.5 * (lo + hi) + 0.25 * (hi - lo) * ndtri(np.maximum(u, 1e-300))
 
-    edges = to_x(np.arange(1, strata) / strata)
+    starts = range(0, points, size)
+    edges = to_x(np.array([float(i) for i in starts[1:]]) / points)
     cuts = np.concatenate(([0], np.searchsorted(fixed, edges), [fixed.size]))
     last: Array = np.empty(0, dt)
-    for j in range(strata):
-        # sorted uniforms on the stratum without sorting: normalised sums of exponentials
-        spacing = rng.standard_exponential(counts[j] + 1)
-        np.cumsum(spacing, out=spacing)
-        u = spacing[:-1]
-        u *= 1.0 / (strata * spacing[-1])
-        u += j / strata
+    for j, i in enumerate(starts):
+        m = min(size, points - i)
+        u = rng.random(m)  # one uniform in each cell i, i + 1, ..., in order
+        u += np.arange(i, i + m, dtype=np.float64)
+        u *= 1.0 / points
         x = to_x(u).astype(dt, copy=False)
         extra = fixed[cuts[j] : cuts[j + 1]]
         if extra.size:

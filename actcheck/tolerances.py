@@ -27,6 +27,7 @@ What each constant means (ε is the dtype's machine epsilon, h the step):
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -112,12 +113,25 @@ def merged(dtype: Any, overrides: Overrides = None, **explicit: float | None) ->
     ``explicit`` holds keyword arguments such as ``safety=`` and ``step=`` that
     win over it when not None.
     """
+    given = {k: v for k, v in explicit.items() if v is not None}
+    if isinstance(overrides, Tolerances) and not given:
+        try:
+            return _validated(overrides)  # a whole row: the engine passes one on every block
+        except TypeError:  # an unhashable field: validated (and refused) below
+            pass
     if isinstance(overrides, Tolerances):
         base = dataclasses.asdict(overrides)
     else:
         base = dict(overrides or {})
-    base.update({k: v for k, v in explicit.items() if v is not None})
+    base.update(given)
     return tolerances(dtype, **base)
+
+
+@functools.lru_cache(maxsize=256)
+def _validated(row: Tolerances) -> Tolerances:
+    """``row`` once it has passed ``tolerances``' checks (every field given, so the dtype's
+    own row does not show through), validated once per distinct row."""
+    return tolerances("float64", **dataclasses.asdict(row))
 
 
 # ---------------------------------------------------------------------------
