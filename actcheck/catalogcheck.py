@@ -460,7 +460,7 @@ def gradcheck(
 
 def _block_checker(
     act: Activation, order: int, names: list[str], tol: Tolerances, dtype: str, stream: bool
-) -> Callable[[Array], list[ElementwiseResult]]:
+) -> Callable[..., list[ElementwiseResult]]:
     """The checks of one block of points: d/dx (or d²/dx²), then each parameter."""
     f, df = (act.forward, act.derivative) if order == 1 else (act.derivative, act.second_derivative)
     common = {"dtype": dtype, "name": act.name, "tolerances": tol}
@@ -468,13 +468,17 @@ def _block_checker(
     # each parameter's step, found once (it may take many halvings between close clamps)
     steps = {name: _param_step(act, name, float(act.params[name]), tol) for name in names}
 
-    def check(xs: Array) -> list[ElementwiseResult]:
-        out = [check_elementwise(f, df, xs, kinks=kinks, order=order, complex_step=False, **common)]
+    def check(xs: Array, into: list[dict[str, Array]] | None = None) -> list[ElementwiseResult]:
+        """The block's checks; with ``into``, each check's per-point arrays are written
+        into the arrays given for it."""
+        put = into or [None] * (1 + len(names))
+        out = [check_elementwise(f, df, xs, kinks=kinks, order=order, complex_step=False,
+                                 out=put[0], **common)]  # fmt: skip
         if names:
             with np.errstate(all="ignore"):  # judged below, not warned about
                 analytic = act.param_derivatives(xs)
-            for name in names:
-                out.append(_param_check(act, name, xs, analytic[name], steps[name], common))
+            for name, where in zip(names, put[1:], strict=True):
+                out.append(_param_check(act, name, xs, analytic[name], steps[name], common, where))
         return [reduce_result(r) for r in out] if stream else out
 
     return check
@@ -506,21 +510,22 @@ class _Joined:
                             for k, t in _PER_POINT.items()} for _ in range(checks)]  # fmt: skip
 
     def placing(
-        self, check: Callable[[Array], list[ElementwiseResult]]
+        self, check: Callable[..., list[ElementwiseResult]]
     ) -> Callable[[Array, int], list[ElementwiseResult]]:
-        """``check`` of a block that starts at point ``at``, its per-point arrays put in place
-        (what is left of each check: its kink reports and settings)."""
+        """``check`` of a block that starts at point ``at``, writing its per-point arrays
+        straight into their place (what is left of each check: its kink reports and
+        settings)."""
 
         def placed(xs: Array, at: int) -> list[ElementwiseResult]:
-            checks = check(xs)
             if not self.capacity:
-                return checks
+                return check(xs)
             m = xs.size
             if at + m > self.capacity:
                 raise AssertionError("more probe points than room was made for")
-            for i, (c, d) in enumerate(zip(checks, self.arrays, strict=True)):
-                for k in list(_PER_POINT)[i > 0 :]:
-                    d[k][at : at + m] = getattr(c, k)
+            # every check is at the same points: the first one writes x
+            into = [{k: a[at : at + m] for k, a in d.items() if k != "x" or i == 0}
+                    for i, d in enumerate(self.arrays)]  # fmt: skip
+            checks = check(xs, into)
             return [dataclasses.replace(c, **{k: getattr(c, k)[:0] for k in _PER_POINT})
                     for c in checks]  # fmt: skip
 
@@ -628,6 +633,7 @@ def _param_check(
     analytic: Array,
     step: float,
     common: dict[str, Any],
+    out: dict[str, Array] | None = None,
 ) -> ElementwiseResult:
     theta = float(act.params[name])
     dt = xs.dtype
@@ -639,7 +645,9 @@ def _param_check(
             return np.full(xs.shape, np.nan, dt)
         return moved.forward(xs)
 
-    return check_direction(shifted, analytic, xs, scale=theta, wrt=name, step=step, **common)
+    return check_direction(
+        shifted, analytic, xs, scale=theta, wrt=name, step=step, out=out, **common
+    )
 
 
 @functools.lru_cache(maxsize=64)

@@ -98,7 +98,7 @@ import dataclasses
 import functools
 import itertools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -699,28 +699,122 @@ def _central_judged(
     eps: float,
     tol: Tolerances,
     bend: bool,
+    out: tuple[Array, Array, Array] | None = None,
 ) -> tuple[Array, Array, Array, Array]:
-    """The hot path: the central estimate and its verdict at all N points.
+    """The hot path: the central estimate and its verdict at all N points (numerical, bound
+    and verdict into ``out`` when given), then 'suspect'.
 
-    Four calls of f on all points, then ``_combine`` and ``_judge_all`` block by block in
-    reused buffers, so that their temporaries stay in cache (only results are full-size).
+    Four calls of f on all points, then ``_judged`` block by block in reused buffers, so
+    that its temporaries stay in cache (only results are full-size).
     """
     values = xdir.stencil(_CENTRAL, h, None)
     n = lever.size
-    value, bound = np.empty(n), np.empty(n)
-    verdict, suspect = np.empty(n, np.int8), np.empty(n, bool)
-    k = min(n, BLOCK)
-    work = [np.empty(k) for _ in range(7)]
-    flag = np.empty(k, bool)
+    value, bound, verdict = out or (np.empty(n), np.empty(n), np.empty(n, np.int8))
+    suspect = np.empty(n, bool)
+    work = _Work(min(n, BLOCK))
     for sl in _blocks(n):
-        m = sl.stop - sl.start
-        w = [a[:m] for a in work]
-        est = _combine(
-            [v[sl] for v in values], _CENTRAL, h[sl], lever[sl], eps, tol, bend, [value[sl], *w[:5]]
-        )
-        out = (bound[sl], verdict[sl], suspect[sl])
-        _judge_all(est, analytic[sl], lever[sl], eps, tol, out, (w[5], w[6], flag[:m]))
+        vs = [v[sl] for v in values]
+        o = (value[sl], bound[sl], verdict[sl], suspect[sl])
+        lv = lever[sl]  # one object: the allowance and the suspect test share the scale
+        _judged(vs, h[sl], lv, lv, analytic[sl], eps, tol, bend, o, work)
     return value, bound, verdict, suspect
+
+
+class _Work:
+    """Scratch arrays of one block, reused block after block (``cut(m)``: the first m)."""
+
+    def __init__(self, k: int):
+        self.floats = [np.empty(k) for _ in range(4)]
+        self.flag = np.empty(k, bool)
+
+    def cut(self, m: int) -> tuple[list[Array], Array]:
+        return [a[:m] for a in self.floats], self.flag[:m]
+
+
+def _judged(
+    v: list[Array],
+    h: Array | float,
+    lever: Array | float,
+    allow: Array | float,
+    analytic: Array,
+    eps: float,
+    tol: Tolerances,
+    bend: bool,
+    out: tuple[Array, Array, Array, Array],
+    work: _Work,
+) -> None:
+    """The central estimate of one block and its verdict, in as few passes as it takes.
+
+    ``v``: f at x - h, x - h/2, x + h/2, x + h; ``h`` and ``lever`` (max(|x|, step_floor),
+    the noise model's |x|) are per point along x and scalars along θ, ``allow`` is the
+    lever of the analytic allowance. Writes into ``out`` = (numerical, bound, verdict,
+    suspect):
+
+        R = D(h/2) + (D(h/2) - D(h))/3,  truncation = |D(h/2) - D(h)|/3
+        round-off = f_ulps·Σ|w|·(ε·(|R|·lever + max|f(x ± h)|) + floor)/h
+        bound = safety·(truncation + round-off) + analytic_ulps·(ε·(|R| + |f|/allow) + floor)
+        fail: |analytic - R| > bound, or NaN;  suspect: fail, non-finite R, truncation
+        beyond suspect_rel·(|R| + |f|/lever), or (``bend``) |f(x+h) + f(x-h) -
+        f(x+h/2) - f(x-h/2)|/h beyond suspect_bend·step of it.
+    """
+    value, bound, verdict, suspect = out
+    (trunc, fmax, scale, err), flag = work.cut(value.size)
+    with np.errstate(all="ignore"):
+        np.subtract(v[3], v[0], out=trunc)
+        trunc *= 0.5
+        np.subtract(v[2], v[1], out=value)
+        value /= h  # D(h/2)
+        trunc /= h  # D(h)
+        np.subtract(value, trunc, out=trunc)
+        trunc /= _RICHARDSON
+        value += trunc
+        np.abs(trunc, out=trunc)
+        # the outermost stencil points bound |f| near x well enough for a noise model
+        np.abs(v[0], out=fmax)
+        np.abs(v[3], out=scale)
+        np.maximum(fmax, scale, out=fmax)
+        np.abs(value, out=err)
+        np.multiply(err, lever, out=bound)  # the round-off, then the whole bound
+        bound += fmax
+        bound *= eps
+        bound += _FLOOR[eps]
+        bound *= tol.f_ulps * _weight_sum(_CENTRAL)
+        bound /= h
+        bound += trunc
+        bound *= tol.safety
+        np.divide(fmax, allow, out=scale)  # |R| + |f|/allow: the scale of f'
+        scale += err
+        np.multiply(scale, tol.analytic_ulps * eps, out=err)
+        bound += err
+        bound += tol.analytic_ulps * _FLOOR[eps]
+        np.subtract(analytic, value, out=err)
+        np.abs(err, out=err)
+        np.less_equal(err, bound, out=flag)  # false for NaN on either side
+        np.logical_not(flag, out=suspect)
+        verdict[...] = suspect  # MISMATCH = 1, PASS = 0
+        if allow is not lever:
+            np.divide(fmax, lever, out=scale)
+            np.abs(value, out=err)
+            scale += err
+        np.multiply(scale, tol.suspect_rel, out=err)
+        np.greater(trunc, err, out=flag)
+        suspect |= flag
+        if bend:  # a kink right at x: |f'(x+) - f'(x-)|/2, invisible to Richardson
+            np.add(v[0], v[3], out=fmax)
+            np.add(v[1], v[2], out=trunc)
+            fmax -= trunc
+            np.abs(fmax, out=fmax)
+            fmax /= h
+            np.multiply(scale, tol.suspect_bend * tol.step, out=err)
+            np.greater(fmax, err, out=flag)
+            suspect |= flag
+    with np.errstate(all="ignore"):  # a sum of huge values overflows: then the exact test
+        finite = np.isfinite(np.add.reduce(value))  # one read instead of a mask
+    if not finite:
+        np.isfinite(value, out=flag)
+        bad = ~flag
+        suspect |= bad
+        verdict[bad & ~np.isfinite(analytic)] = SKIPPED
 
 
 @functools.cache
@@ -1075,6 +1169,36 @@ def _own_sides(xdir: _XDirection, geo: _Geometry, x64: Array, eps: float, tol: T
             yield idx, code, _estimate(xdir, scheme, steps, idx, x64, eps, tol)
 
 
+class _Outputs:
+    """Where a check's per-point arrays go: the caller's ``out`` arrays when it gives them
+    (a block of a bigger result: no copy afterwards), new ones otherwise."""
+
+    _DTYPES = {"x": np.float64, "analytic": np.float64, "numerical": np.float64,
+               "bound": np.float64, "method": np.int8, "verdict": np.int8}  # fmt: skip
+
+    def __init__(self, out: Mapping[str, Array] | None, n: int):
+        self.out = dict(out or {})
+        self.n = n
+        for key, a in self.out.items():
+            if key not in self._DTYPES or a.shape != (n,) or a.dtype != self._DTYPES[key]:
+                raise ValueError(f"out[{key!r}] must be a {self._DTYPES.get(key)} array of {n}")
+
+    def array(self, key: str) -> Array:
+        """The array for field ``key``, to be written."""
+        return self.out[key] if key in self.out else np.empty(self.n, self._DTYPES[key])
+
+    def filled(self, key: str, values: Array) -> Array:
+        """``values`` as field ``key`` (float64 for floats): copied into ``out[key]`` if given."""
+        if key in self.out:
+            np.copyto(self.out[key], values, casting="unsafe")
+            return self.out[key]
+        return values.astype(self._DTYPES[key], copy=False)
+
+    def judged(self) -> tuple[Array, Array, Array]:
+        """The arrays (numerical, bound, verdict) to write into."""
+        return self.array("numerical"), self.array("bound"), self.array("verdict")
+
+
 def check_elementwise(
     f: Callable[[Array], Any],
     df: Callable[[Array], Any],
@@ -1090,6 +1214,7 @@ def check_elementwise(
     complex_step: bool | None = None,
     fixed_shape: bool = False,
     tolerances: Overrides = None,
+    out: Mapping[str, Array] | None = None,
 ) -> ElementwiseResult:
     """Compare ``df(x)`` with numerical derivatives of ``f`` at every point of ``x``.
 
@@ -1108,6 +1233,9 @@ def check_elementwise(
         fixed_shape: always call f with N points (pads subsets).
         tolerances: overrides of the error model (``actcheck.tolerances``), a dict
             such as ``{"safety": 8}`` merged over the dtype's row, or a whole row.
+        out: arrays of N elements to write per-point results into (any of the result's
+            fields "x", "analytic", "numerical", "bound", "method", "verdict"); the result
+            then holds them.
 
     Returns:
         ElementwiseResult with per-point arrays, kink reports and ``passed``.
@@ -1126,20 +1254,25 @@ def check_elementwise(
     # failing points are redone below with real differences)
     use_cs, note = _try_complex_step(xdir, geo, h, x64, eps, tol, complex_step)
     with np.errstate(all="ignore"):
-        analytic = np.asarray(df(xe)).astype(np.float64, copy=False)
+        analytic = np.asarray(df(xe))
     if analytic.shape != xe.shape:
         raise ValueError(f"df returned shape {analytic.shape} for input of shape {xe.shape}")
+    put = _Outputs(out, x64.size)
+    x64, analytic = put.filled("x", x64), put.filled("analytic", analytic)
     main = _complex_estimate(xdir, lever, eps, tol) if use_cs else None
     if main is not None:
-        value = main.value
+        value = put.filled("numerical", main.value)
         bound, verdict, suspect = _judge_all(main, analytic, lever, eps, tol)
+        bound, verdict = put.filled("bound", bound), put.filled("verdict", verdict)
     else:
         if use_cs:
             use_cs, note = False, "not complex-safe (returns a real array)"
         # the bend finds kinks sitting right at a stencil's centre: only needed when unknown
-        judged = _central_judged(xdir, h, lever, analytic, eps, tol, bend=kinks is None)
+        where = put.judged()
+        judged = _central_judged(xdir, h, lever, analytic, eps, tol, kinks is None, where)
         value, bound, verdict, suspect = judged
-    method = np.full(x64.size, COMPLEX if use_cs else CENTRAL, np.int8)
+    method = put.array("method")
+    method[...] = COMPLEX if use_cs else CENTRAL
     for idx, code, est in _own_sides(xdir, geo, x64, eps, tol):
         b, v, s = _judge_all(est, analytic[idx], lever[idx], eps, tol)
         value[idx], bound[idx], verdict[idx], suspect[idx] = est.value, b, v, s
@@ -1427,6 +1560,7 @@ def check_direction(
     step: float | None = None,
     safety: float | None = None,
     tolerances: Overrides = None,
+    out: Mapping[str, Array] | None = None,
 ) -> ElementwiseResult:
     """Check d f(x; θ)/dθ at every point x, for a scalar θ.
 
@@ -1434,7 +1568,7 @@ def check_direction(
     δ); ``analytic`` is the claimed df/dθ at the N points; ``scale`` is |θ|
     (the step is step·max(|θ|, step_floor), a power of two). Kinks in θ (a clamp
     reaching x) are unknown and detected as in ``check_elementwise``, with the
-    same error model (``step``, ``safety`` and ``tolerances`` as there).
+    same error model (``step``, ``safety``, ``tolerances`` and ``out`` as there).
     """
     xe, dt = _as_points(x, dtype)
     tol = merged(dt, tolerances, step=step, safety=safety)
@@ -1444,9 +1578,13 @@ def check_direction(
     lever = max(abs(scale), tol.step_floor)
     hs = float(_pow2_below(np.array(tol.step * lever)))
     sdir = _ShiftDirection(shifted)
-    a = np.asarray(analytic, dtype=np.float64).ravel()
-    value, bound, verdict, suspect = _direction_judged(sdir, hs, lever, a, eps, tol)
-    method = np.full(n, CENTRAL, np.int8)
+    put = _Outputs(out, n)
+    x64 = put.filled("x", x64)
+    a = put.filled("analytic", np.asarray(analytic, dtype=np.float64).ravel())
+    judged = _direction_judged(sdir, hs, lever, a, eps, tol, put.judged())
+    value, bound, verdict, suspect = judged
+    method = put.array("method")
+    method[...] = CENTRAL
     idx = np.flatnonzero(suspect)
     reports: list[KinkReport] = []
     if idx.size:
@@ -1475,57 +1613,29 @@ def check_direction(
 
 
 def _direction_judged(
-    sdir: _ShiftDirection, hs: float, lever: float, analytic: Array, eps: float, tol: Tolerances
+    sdir: _ShiftDirection,
+    hs: float,
+    lever: float,
+    analytic: Array,
+    eps: float,
+    tol: Tolerances,
+    out: tuple[Array, Array, Array] | None = None,
 ) -> tuple[Array, Array, Array, Array]:
-    """``_central_judged`` along θ: the estimate, bound, verdict and 'suspect' (failed, rough
-    or non-finite) at all N points, block by block in reused buffers.
-
-    bound = safety·(truncation + round-off) + analytic_ulps·(ε·(|f'| + |f|/max(|θ|, 1)) + floor).
-    """
+    """``_central_judged`` along θ (numerical, bound and verdict into ``out`` when given):
+    one step for every point, so ``_judged`` gets scalars for h and the lever, and the
+    analytic allowance takes max(|θ|, 1)."""
     n = analytic.size
-    k = min(n, BLOCK)
     # one step along θ for every point: the stencil is four calls of f at θ ± h, θ ± h/2
     values = sdir.stencil(_CENTRAL, np.full(1, hs), None)
-    h, theta = np.full(k, hs), np.full(k, lever)
-    value, bound = np.empty(n), np.empty(n)
-    verdict, suspect = np.empty(n, np.int8), np.empty(n, bool)
-    work = [np.empty(k) for _ in range(6)]
-    flag = np.empty(k, bool)
-    allowance_lever = max(lever, 1.0)
+    value, bound, verdict = out or (np.empty(n), np.empty(n), np.empty(n, np.int8))
+    suspect = np.empty(n, bool)
+    work = _Work(min(n, BLOCK))
+    allow = max(lever, 1.0)
+    allow = lever if allow == lever else allow
     for sl in _blocks(n):
-        m = sl.stop - sl.start
-        w = [b[:m] for b in work]
         vs = [v[sl] for v in values]
-        est = _combine(vs, _CENTRAL, h[:m], theta[:m], eps, tol, False, [value[sl], *w[:5]])
-        b, v, s, f = bound[sl], verdict[sl], suspect[sl], flag[:m]
-        scale, err = w[4], w[5]
-        with np.errstate(all="ignore"):
-            np.add(est.trunc, est.noise, out=b)
-            b *= tol.safety
-            np.divide(est.fabs, allowance_lever, out=scale)
-            np.abs(est.value, out=err)
-            scale += err
-            scale *= eps
-            scale += _FLOOR[eps]
-            scale *= tol.analytic_ulps
-            b += scale
-            np.subtract(analytic[sl], est.value, out=err)
-            np.abs(err, out=err)
-            np.greater(err, b, out=s)  # failed
-            np.isnan(err, out=f)
-            s |= f  # NaN on either side
-            v[...] = s  # MISMATCH = 1, PASS = 0
-            # rough: large truncation against |f'| + |f|/|θ|
-            np.divide(est.fabs, theta[:m], out=scale)
-            np.abs(est.value, out=err)
-            scale += err
-            scale *= tol.suspect_rel
-            np.greater(est.trunc, scale, out=f)
-            s |= f
-        if not np.isfinite(est.value, out=f).all():
-            bad = ~f
-            s |= bad
-            v[bad & ~np.isfinite(analytic[sl])] = SKIPPED
+        o = (value[sl], bound[sl], verdict[sl], suspect[sl])
+        _judged(vs, hs, lever, allow, analytic[sl], eps, tol, False, o, work)
     return value, bound, verdict, suspect
 
 
