@@ -228,50 +228,87 @@ def probe_blocks(
 ) -> Iterator[Array]:
     """``probe_points`` as consecutive sorted blocks of about ``block`` random points each
     (default ``BLOCK_POINTS``), generated one at a time: memory does not grow with ``points``.
+    See ``ProbeSample``.
+    """
+    sample = ProbeSample(kinks, points, x_range, distribution, seed, dtype, block)
+    for j in range(sample.blocks):
+        x = sample.block(j)
+        if x.size:
+            yield x
+
+
+class ProbeSample:
+    """The probe points, cut into blocks that any thread can make on its own.
 
     The random sample is jittered (stratified): the range is cut into ``points`` cells of
-    equal probability and each holds one uniform point, u_i = (i + U_i)/points mapped through
-    the distribution's inverse CDF. It comes in sorted order without a sort, leaves no gap
-    wider than two cells (independent draws leave gaps ~log(points) cells wide), and is
-    the same whatever the block size. The fixed probes are merged into their block;
-    duplicates (float32 rounding) are dropped, -0.0 and +0.0 both kept.
+    equal probability and cell i holds one point, u_i = (i + U_i)/points mapped through the
+    distribution's inverse CDF, with U_i the i-th uniform of the seed's PCG64 stream (a
+    block jumps to its first cell with ``advance``). It comes sorted without a sort, leaves
+    no gap wider than two cells (independent draws leave gaps ~log(points) cells wide),
+    and is the same whatever the block size. The fixed probes are merged into their
+    block; repeats (float32 rounding) are dropped, -0.0 and +0.0 both kept.
     """
-    _validate(points, x_range, distribution, dtype)
-    check_size(points, dtype)
-    dt = np.dtype(dtype)
-    lo, hi = (float(v) for v in x_range)
-    fixed = _fixed_probes(kinks, (lo, hi), dt)
-    rng = np.random.default_rng(seed)
-    size = block or BLOCK_POINTS
 
-    def to_x(u: Array) -> Array:
-        """u in [0, 1] (cell units divided by ``points``) to x, in place where it can."""
-        if distribution == "uniform":  # lo + (hi - lo)·u
+    def __init__(
+        self,
+        kinks: Sequence[float] = (),
+        points: int = DEFAULT_POINTS,
+        x_range: tuple[float, float] = DEFAULT_RANGE,
+        distribution: str = "uniform",
+        seed: int = DEFAULT_SEED,
+        dtype: str = "float64",
+        block: int | None = None,
+    ):
+        _validate(points, x_range, distribution, dtype)
+        check_size(points, dtype)
+        self.points, self.distribution, self.seed = points, distribution, seed
+        self.dtype = np.dtype(dtype)
+        self.lo, self.hi = (float(v) for v in x_range)
+        self.fixed = _fixed_probes(kinks, (self.lo, self.hi), self.dtype)
+        self.size = block or BLOCK_POINTS
+        self.blocks = -(-points // self.size)
+        edges = self._to_x(np.arange(1, self.blocks, dtype=np.float64) * self.size / points)
+        self.cuts = np.concatenate(([0], np.searchsorted(self.fixed, edges), [self.fixed.size]))
+        self.room = points + self.fixed.size  # points in all, at most
+
+    def offset(self, j: int) -> int:
+        """Where block j starts among all points if no repeat is dropped before it."""
+        return j * self.size + int(self.cuts[j])
+
+    def block(self, j: int) -> Array:
+        """Block j's points, sorted, without the previous block's last value."""
+        first = j * self.size
+        x = self._cells(first, min(first + self.size, self.points))
+        extra = self.fixed[self.cuts[j] : self.cuts[j + 1]]
+        if extra.size:
+            x = np.insert(x, np.searchsorted(x, extra), extra)
+        before = np.empty(0, self.dtype)
+        if j:  # the previous block ends with its last cell or its last fixed probe
+            before = self._cells(first - 1, first)
+            if self.cuts[j] > self.cuts[j - 1]:
+                before = np.maximum(before, self.fixed[self.cuts[j] - 1 : self.cuts[j]])
+        return _drop_repeats(x, before)
+
+    def _cells(self, start: int, stop: int) -> Array:
+        """The points of cells start..stop-1, in the dtype."""
+        stream = np.random.PCG64(self.seed)
+        stream.advance(start)  # the i-th uniform of the seed's stream goes to cell i
+        u = np.random.Generator(stream).random(stop - start)
+        u += np.arange(start, stop, dtype=np.float64)
+        u *= 1.0 / self.points
+        return self._to_x(u).astype(self.dtype, copy=False)
+
+    def _to_x(self, u: Array) -> Array:
+        """u in [0, 1] (cells divided by ``points``) to x, in place where it can."""
+        lo, hi = self.lo, self.hi
+        if self.distribution == "uniform":  # lo + (hi - lo)·u
             u *= hi - lo
             u += lo
             return u
         from scipy.special import ndtri
 
-        # the old sampler's N(centre, (width/4)²), by inverting the CDF at sorted uniforms
+        # N(centre, (width/4)²), by inverting the CDF at sorted uniforms
         return 0.5 * (lo + hi) + 0.25 * (hi - lo) * ndtri(np.maximum(u, 1e-300))
-
-    starts = range(0, points, size)
-    edges = to_x(np.array([float(i) for i in starts[1:]]) / points)
-    cuts = np.concatenate(([0], np.searchsorted(fixed, edges), [fixed.size]))
-    last: Array = np.empty(0, dt)
-    for j, i in enumerate(starts):
-        m = min(size, points - i)
-        u = rng.random(m)  # one uniform in each cell i, i + 1, ..., in order
-        u += np.arange(i, i + m, dtype=np.float64)
-        u *= 1.0 / points
-        x = to_x(u).astype(dt, copy=False)
-        extra = fixed[cuts[j] : cuts[j + 1]]
-        if extra.size:
-            x = np.insert(x, np.searchsorted(x, extra), extra)
-        x = _drop_repeats(x, last)
-        if x.size:
-            last = x[-1:]
-            yield x
 
 
 def _drop_repeats(x: Array, before: Array) -> Array:
@@ -428,31 +465,29 @@ def gradcheck(
     kink_x = sorted({float(k.x) for k in _raw_kinks(act)})
     if x is None:
         total = points
-        _validate(points, x_range, distribution, dtype)
-        check_size(points, dtype)
-        # room for the fixed probes (grid, kinks, special values) on top of the random ones
         span = (float(x_range[0]), float(x_range[1]))
-        room = points + _fixed_probes(kink_x, span, np.dtype(dtype)).size
-        blocks: Iterator[Array] = probe_blocks(
-            kink_x,
-            points=points,
-            x_range=x_range,
-            distribution=distribution,
-            seed=seed,
-            dtype=dtype,
-        )
+        sample = ProbeSample(kink_x, points, span, distribution, seed, dtype)
+        count, room = sample.blocks, sample.room
+
+        def block(j: int) -> tuple[Array, int]:  # drawn by the thread that checks it
+            return sample.block(j), sample.offset(j)
+
     else:
         _validate(1, x_range, distribution, dtype)
         xs = np.asarray(x, dtype=dtype).ravel()
         if xs.size == 0:
             raise InputError("no probe points given")
         total = room = xs.size
-        blocks = (xs[i : i + BLOCK_POINTS] for i in range(0, xs.size, BLOCK_POINTS))
+        count = -(-xs.size // BLOCK_POINTS)
+
+        def block(j: int) -> tuple[Array, int]:
+            return xs[j * BLOCK_POINTS : (j + 1) * BLOCK_POINTS], j * BLOCK_POINTS
+
     names = _param_names(act, params) if order == 1 else []
     stream = total > STREAM_POINTS
     per_block = _block_checker(act, order, names, tol, dtype, stream)
     joined = _Joined(0 if stream else room, 1 + len(names))
-    _run_blocks(joined.placing(per_block), blocks, total, threads, progress, joined.add)
+    _run_blocks(joined.placing(per_block, block), count, total, threads, progress, joined.add)
     checks = joined.results(KEEP_WORST if stream else None)
     lo, hi = (float(v) for v in x_range)
     return GradcheckResult(act, dtype, order, seed, checks, (lo, hi), time.perf_counter() - start)
@@ -491,11 +526,12 @@ _PER_POINT = {"x": np.float64, "analytic": np.float64, "numerical": np.float64,
 class _Joined:
     """The checks of consecutive blocks, joined as they arrive.
 
-    With ``capacity`` (at least the number of points) each block's per-point arrays are
-    copied by the thread that checked it straight into its place in one array per field,
-    allocated up front (every page of the result is touched once, and the copying runs in
-    parallel); with ``capacity`` 0 (streamed blocks, already reduced) the blocks are kept and
-    merged at the end.
+    With ``capacity`` (at least the number of points) each block's checks write their
+    per-point arrays straight into one array per field, allocated up front, at the block's
+    offset (every page of the result is touched once, by the thread that checked the
+    block); blocks that dropped repeated points leave gaps, closed at the end. With
+    ``capacity`` 0 (streamed blocks, already reduced) the blocks are kept and merged at the
+    end.
     """
 
     def __init__(self, capacity: int, checks: int):
@@ -503,6 +539,7 @@ class _Joined:
         self.size = 0
         self.parts: list[list[ElementwiseResult]] = []
         self.medians: list[list[float]] = []  # streamed: each block's median bound per check
+        self.spans: list[tuple[int, int]] = []  # (offset, points) of each placed block
         self.arrays: list[dict[str, Array]] = []
         if capacity:
             x = np.empty(capacity)  # every check of a block is at the same points: one copy
@@ -510,16 +547,19 @@ class _Joined:
                             for k, t in _PER_POINT.items()} for _ in range(checks)]  # fmt: skip
 
     def placing(
-        self, check: Callable[..., list[ElementwiseResult]]
-    ) -> Callable[[Array, int], list[ElementwiseResult]]:
-        """``check`` of a block that starts at point ``at``, writing its per-point arrays
-        straight into their place (what is left of each check: its kink reports and
-        settings)."""
+        self, check: Callable[..., list[ElementwiseResult]], block: Callable[[int], tuple]
+    ) -> Callable[[int], tuple[list[ElementwiseResult] | None, int, int]]:
+        """Block j made by ``block(j)`` (its points and offset) and checked, its per-point
+        arrays written in place: (what is left of each check: its kink reports and
+        settings, or None for a block left empty; the offset; the number of points)."""
 
-        def placed(xs: Array, at: int) -> list[ElementwiseResult]:
-            if not self.capacity:
-                return check(xs)
+        def placed(j: int) -> tuple[list[ElementwiseResult] | None, int, int]:
+            xs, at = block(j)
             m = xs.size
+            if not m:
+                return None, at, 0
+            if not self.capacity:
+                return check(xs), at, m
             if at + m > self.capacity:
                 raise AssertionError("more probe points than room was made for")
             # every check is at the same points: the first one writes x
@@ -527,14 +567,17 @@ class _Joined:
                     for i, d in enumerate(self.arrays)]  # fmt: skip
             checks = check(xs, into)
             return [dataclasses.replace(c, **{k: getattr(c, k)[:0] for k in _PER_POINT})
-                    for c in checks]  # fmt: skip
+                    for c in checks], at, m  # fmt: skip
 
         return placed
 
-    def add(self, checks: list[ElementwiseResult], m: int) -> None:
-        """A block's checks, in order (``m`` points)."""
+    def add(self, checks: list[ElementwiseResult] | None, at: int, m: int) -> None:
+        """A block's checks, in order (``m`` points from offset ``at``; None: no points)."""
+        if checks is None:
+            return
         self.size += m
         if self.capacity:
+            self.spans.append((at, m))
             self.parts.append(checks)
             return
         self.medians.append([c.median_bound for c in checks])
@@ -545,9 +588,23 @@ class _Joined:
     def _merged(self, keep: int | None) -> list[ElementwiseResult]:
         return [merge_results(list(column), keep) for column in zip(*self.parts, strict=True)]
 
+    def _close_gaps(self) -> None:
+        """Move each block down to where the previous one ends (float32 repeats dropped)."""
+        end = 0
+        for at, m in self.spans:
+            if at != end:
+                for d in self.arrays:
+                    for k, a in d.items():
+                        if k != "x" or d is self.arrays[0]:
+                            a[end : end + m] = a[at : at + m]  # numpy copies overlaps safely
+            end += m
+
     def results(self, keep: int | None) -> list[ElementwiseResult]:
+        if not self.parts:
+            raise InputError("no probe points left to check")
         checks = self._merged(keep)
         if self.arrays:
+            self._close_gaps()
             n = self.size
             return [dataclasses.replace(c, **{k: a[:n] for k, a in d.items()})
                     for c, d in zip(checks, self.arrays, strict=True)]  # fmt: skip
@@ -560,47 +617,47 @@ class _Joined:
 
 
 def _run_blocks(
-    check: Callable[[Array, int], list[ElementwiseResult]],
-    blocks: Iterator[Array],
+    check: Callable[[int], tuple[list[ElementwiseResult] | None, int, int]],
+    count: int,
     total: int,
     threads: int | None,
     progress: Callable[[int, int], object] | None,
-    collect: Callable[[list[ElementwiseResult], int], None],
+    collect: Callable[[list[ElementwiseResult] | None, int, int], None],
 ) -> None:
-    """``collect(check(block, at), block.size)`` for every block in order (``at``: where the
-    block starts among all points), ``check`` on a pool of threads (numpy's ufuncs release
-    the GIL); a few blocks in flight at a time, so memory does not grow with the number of
-    points."""
+    """``collect(*check(j))`` for blocks j = 0 .. count-1 in order, ``check`` (which makes
+    block j and checks it: (checks, offset, points)) on a pool of threads: numpy's ufuncs
+    and random generators release the GIL. A few blocks in flight at a time, so memory
+    does not grow with the number of points."""
     workers = threads or _cores()
-    done = at = 0
+    done = 0
 
-    def finish(result: list[ElementwiseResult], n: int) -> None:
+    def finish(result: tuple[list[ElementwiseResult] | None, int, int]) -> None:
         nonlocal done
-        collect(result, n)
-        done = min(total, done + n)
+        collect(*result)
+        done = min(total, done + result[2])
         if progress is not None:
             progress(done, total)
 
-    if workers <= 1 or total <= BLOCK_POINTS:
-        for xb in blocks:
-            finish(check(xb, at), xb.size)
-            at += xb.size
+    if workers <= 1 or count <= 1:
+        for j in range(count):
+            finish(check(j))
+        if progress is not None and done < total:
+            progress(total, total)
         return
     with ThreadPoolExecutor(workers) as pool:
-        pending: deque[tuple[Future, int]] = deque()
+        pending: deque[Future] = deque()
         try:
-            for xb in blocks:
-                pending.append((pool.submit(check, xb, at), xb.size))
-                at += xb.size
+            for j in range(count):
+                pending.append(pool.submit(check, j))
                 if len(pending) >= max(2 * workers, LOOKAHEAD_BLOCKS):
-                    future, n = pending.popleft()
-                    finish(future.result(), n)
+                    finish(pending.popleft().result())
             while pending:
-                future, n = pending.popleft()
-                finish(future.result(), n)
+                finish(pending.popleft().result())
         except BaseException:  # Ctrl-C or an exception in f: start no more blocks
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+    if progress is not None and done < total:
+        progress(total, total)
 
 
 def _cores() -> int:

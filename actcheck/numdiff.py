@@ -100,7 +100,7 @@ import itertools
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -1173,8 +1173,10 @@ class _Outputs:
     """Where a check's per-point arrays go: the caller's ``out`` arrays when it gives them
     (a block of a bigger result: no copy afterwards), new ones otherwise."""
 
-    _DTYPES = {"x": np.float64, "analytic": np.float64, "numerical": np.float64,
-               "bound": np.float64, "method": np.int8, "verdict": np.int8}  # fmt: skip
+    _DTYPES: ClassVar[dict[str, Any]] = {
+        "x": np.float64, "analytic": np.float64, "numerical": np.float64,
+        "bound": np.float64, "method": np.int8, "verdict": np.int8,
+    }  # fmt: skip
 
     def __init__(self, out: Mapping[str, Array] | None, n: int):
         self.out = dict(out or {})
