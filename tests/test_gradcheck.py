@@ -304,6 +304,21 @@ def test_blocks_and_threads_give_the_same_result(monkeypatch, act):
         assert _figures(gradcheck(act, x=x, threads=threads)) == _figures(whole)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_blocks_that_drop_float32_repeats_leave_no_gap(monkeypatch, threads):
+    # 20,000 cells on a range a few thousand float32 values wide: most blocks drop repeats
+    kw = {"points": 20_000, "x_range": (1.0, 1.0005), "dtype": "float32", "seed": 4}
+    x = probe_points([0.0], **kw)
+    assert x.size < 10_000
+    monkeypatch.setattr(catalogcheck, "BLOCK_POINTS", 1500)
+    r = gradcheck("relu", threads=threads, **kw)
+    np.testing.assert_array_equal(r.checks[0].x, x.astype(np.float64))
+    whole = gradcheck("relu", x=x, dtype="float32", x_range=kw["x_range"])
+    for a, b in zip(r.checks, whole.checks, strict=True):
+        for field in ("analytic", "numerical", "bound", "method", "verdict"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
 def test_probe_blocks_are_probe_points_in_sorted_pieces(monkeypatch):
     kw = {"points": 5000, "seed": 2, "distribution": "normal", "dtype": "float32"}
     blocks = list(catalogcheck.probe_blocks([0.0, 6.0], block=1000, **kw))
