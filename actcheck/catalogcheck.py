@@ -35,6 +35,7 @@ from actcheck.activations import (
     parse_spec,
 )
 from actcheck.errors import GradcheckError, InputError
+from actcheck.heap import keep_freed_memory
 from actcheck.numdiff import (
     KEEP_WORST,
     ElementwiseResult,
@@ -453,6 +454,7 @@ def gradcheck(
         actcheck.errors.InputError: unusable arguments.
     """
     start = time.perf_counter()
+    keep_freed_memory()
     act = _resolve(activation)
     if order not in (1, 2):
         raise InputError(f"order must be 1 or 2, got {order!r}")
@@ -702,9 +704,14 @@ def _param_check(
             return np.full(xs.shape, np.nan, dt)
         return moved.forward(xs)
 
+    def shifted_at(d: float, idx: Array) -> Array:
+        moved = _moved(act, name, theta + d)
+        return np.full(idx.size, np.nan, dt) if moved is None else moved.forward(xs[idx])
+
     return check_direction(
-        shifted, analytic, xs, scale=theta, wrt=name, step=step, out=out, **common
-    )
+        shifted, analytic, xs, scale=theta, wrt=name, step=step, out=out,
+        shifted_at=shifted_at, **common,
+    )  # fmt: skip
 
 
 @functools.lru_cache(maxsize=64)

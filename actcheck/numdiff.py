@@ -891,15 +891,26 @@ class _XDirection:
 
 
 class _ShiftDirection:
-    """Shifts along a scalar (a parameter θ): ``shifted(δ)`` = f(x; θ+δ) at every point."""
+    """Shifts along a scalar (a parameter θ): ``shifted(δ)`` = f(x; θ+δ) at every point,
+    ``shifted_at(δ, idx)`` (when given) at the points ``idx`` only."""
 
-    def __init__(self, shifted: Callable[[float], Array]):
-        self.shifted = shifted
+    def __init__(
+        self,
+        shifted: Callable[[float], Array],
+        shifted_at: Callable[[float, Array], Array] | None = None,
+        n: int = 0,
+    ):
+        self.shifted, self.shifted_at, self.n = shifted, shifted_at, n
         self._cache: dict[float, Array] = {}
 
     def at(self, t: float, h: Array, idx: Array | None) -> Array:
         base = h.base if isinstance(h, _Steps) else h  # one scalar step along θ
         d = float(t * float(np.max(base)))
+        if idx is not None and self.shifted_at is not None and 8 * idx.size < self.n:
+            # a few points (one-sided stencils at kinks): f there only, not at all N
+            with np.errstate(all="ignore"):
+                v = np.asarray(self.shifted_at(d, idx)).astype(np.float64, copy=False)
+            return v.ravel()
         if d not in self._cache:
             with np.errstate(all="ignore"):
                 self._cache[d] = np.asarray(self.shifted(d)).astype(np.float64, copy=False).ravel()
@@ -1563,11 +1574,14 @@ def check_direction(
     safety: float | None = None,
     tolerances: Overrides = None,
     out: Mapping[str, Array] | None = None,
+    shifted_at: Callable[[float, Array], Any] | None = None,
 ) -> ElementwiseResult:
     """Check d f(x; θ)/dθ at every point x, for a scalar θ.
 
     ``shifted(δ)`` returns f(x; θ+δ) at all N points (one vectorised call per
-    δ); ``analytic`` is the claimed df/dθ at the N points; ``scale`` is |θ|
+    δ); ``shifted_at(δ, idx)``, when given, the same at the points ``x[idx]`` only
+    (f elementwise: kinks then cost their own points, not N evaluations per one-sided
+    step); ``analytic`` is the claimed df/dθ at the N points; ``scale`` is |θ|
     (the step is step·max(|θ|, step_floor), a power of two). Kinks in θ (a clamp
     reaching x) are unknown and detected as in ``check_elementwise``, with the
     same error model (``step``, ``safety``, ``tolerances`` and ``out`` as there).
@@ -1579,7 +1593,7 @@ def check_direction(
     n = x64.size
     lever = max(abs(scale), tol.step_floor)
     hs = float(_pow2_below(np.array(tol.step * lever)))
-    sdir = _ShiftDirection(shifted)
+    sdir = _ShiftDirection(shifted, shifted_at, n)
     put = _Outputs(out, n)
     x64 = put.filled("x", x64)
     a = put.filled("analytic", np.asarray(analytic, dtype=np.float64).ravel())
