@@ -978,15 +978,7 @@ def _geometry(x64: Array, h: Array, barriers: Array, delta: Array) -> _Geometry:
     b = np.concatenate(([-np.inf], barriers, [np.inf]))
     d = np.concatenate(([0.0], delta, [0.0]))
     assert _reach(_CENTRAL) == 1.0  # the central stencil reaches x ± h
-    dist = np.empty_like(x64)
-    clear = np.empty(n, bool)
-    with np.errstate(invalid="ignore"):
-        for bk in barriers:  # a handful of kinks: a few passes beat a binary search per point
-            np.subtract(x64, bk, out=dist)
-            np.abs(dist, out=dist)
-            np.greater(dist, h, out=clear)
-            central &= clear
-    near = np.flatnonzero(~central)
+    near = _near_barriers(x64, h, barriers, central)
     if not near.size:
         return _Geometry(central, at_kink, none, none, _Steps(h), _Steps(h))
     xs, hs = x64[near], h[near]
@@ -1016,6 +1008,35 @@ def _geometry(x64: Array, h: Array, barriers: Array, delta: Array) -> _Geometry:
         _Steps(h, near, hl),
         _Steps(h, near, hr),
     )
+
+
+def _near_barriers(x64: Array, h: Array, barriers: Array, central: Array) -> Array:
+    """Indices of the points whose central stencil x ± h reaches a barrier (``central``
+    cleared there). Sorted points (a catalog block) are searched around each barrier;
+    others take a few passes over all points."""
+    with np.errstate(invalid="ignore"):
+        ordered = x64.size < 2 or bool(np.all(x64[1:] >= x64[:-1]))  # False with a NaN
+    if not ordered:
+        dist = np.empty_like(x64)
+        clear = np.empty(x64.size, bool)
+        with np.errstate(invalid="ignore"):
+            for bk in barriers:  # a handful of kinks: a few passes
+                np.subtract(x64, bk, out=dist)
+                np.abs(dist, out=dist)
+                np.greater(dist, h, out=clear)
+                central &= clear
+        return np.flatnonzero(~central)
+    hmax = float(np.max(h))
+    parts = []
+    for bk in barriers:
+        # h <= hmax for every point, so only |x - b| <= hmax can reach b
+        lo = int(np.searchsorted(x64, bk - hmax, side="left"))
+        sl = slice(lo, int(np.searchsorted(x64, bk + hmax, side="right")))
+        with np.errstate(invalid="ignore"):
+            reach = ~(np.abs(x64[sl] - bk) > h[sl])
+        central[sl] &= ~reach
+        parts.append(lo + np.flatnonzero(reach))
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.intp)
 
 
 def _barriers(kinks: Sequence[Any] | None, dtype: np.dtype, kink_ulps: int) -> tuple[Array, Array]:

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import actcheck
 from actcheck.numdiff import (
     BOTH,
     CENTRAL,
@@ -393,3 +394,18 @@ def test_richardson_central_with_kinks_is_one_sided_near_them_and_nan_at_them():
     np.testing.assert_allclose(d[[0, 2, 3]], [0.0, 1.0, 1.0], atol=1e-9)
     assert np.isnan(d[1])
     assert 0.2 < richardson_central(relu, x)[2] < 0.8  # without kinks the stencil straddles 0
+
+
+@pytest.mark.parametrize("name", ["relu", "hardtanh", "hardswish", "softplus"])
+def test_sorted_and_shuffled_points_get_the_same_verdicts(name):
+    # sorted points (catalog blocks) find the points near a kink by search, others by passes
+    act = actcheck.get(name)
+    kinks = np.array([k.x for k in act.kinks])
+    h = 2.0 ** np.floor(np.log2(2**-17 * np.maximum(np.abs(kinks), 1)))  # about the steps
+    near = [kinks + f * h for f in (-2.0, -1.0, -0.9, -0.5, -0.1, 0.1, 0.5, 0.9, 1.0, 2.0)]
+    x = np.sort(np.concatenate([np.linspace(-8, 8, 4001), kinks, *near]))
+    order = np.random.default_rng(0).permutation(x.size)
+    a = check_elementwise(act.forward, act.derivative, x, kinks=act.kinks)
+    b = check_elementwise(act.forward, act.derivative, x[order], kinks=act.kinks)
+    for field in ("numerical", "bound", "verdict", "method"):
+        np.testing.assert_array_equal(getattr(a, field)[order], getattr(b, field))
