@@ -577,20 +577,30 @@ def _celu_forward(x: Array, p: Params) -> Array:
 def _expm1_minus_texp(t: Array) -> Array:
     """expm1(t) - t·e^t for t <= 0, without the cancellation near 0.
 
-    Near 0 both terms are ≈ t and the difference is -t²/2 - t³/3 - ..., so a
-    Taylor series sum_{n>=2} (1-n) t^n / n! is used for |t| < 0.5.
+    Near 0 both terms are ≈ t and the difference is -t²/2 - t³/3 - ..., so the Taylor
+    series sum_{n>=2} (1-n) t^n / n! (Horner, 19 terms) is used for |t| < 0.5, on those
+    points only.
     """
-    tc = np.maximum(t, -SAT)
-    direct = np.expm1(tc) - tc * np.exp(tc)
-    small = np.abs(tc) < 0.5
-    term = np.ones_like(tc)
-    series = np.zeros_like(tc)
-    ts = np.where(small, tc, 0)
-    for n in range(1, 20):
-        term = term * ts / n
-        if n >= 2:
-            series = series + (1 - n) * term
-    return np.where(small, series, direct)
+    tc = np.maximum(np.ravel(t), -SAT)  # flat, so that 0-d input has a buffer too
+    out = np.exp(tc)
+    out *= tc
+    np.subtract(np.expm1(tc), out, out=out)
+    small = np.flatnonzero(np.abs(tc) < 0.5)
+    if small.size:
+        ts = tc[small]
+        acc = np.full(ts.size, _TEXP_SERIES[-1], dtype=tc.dtype)
+        for c in _TEXP_SERIES[-2::-1]:
+            acc *= ts
+            acc += c
+        acc *= ts
+        acc *= ts
+        acc += 0.0  # +0 at t = ±0, as the sum of the series gives
+        out[small] = acc
+    return out.reshape(np.shape(t))
+
+
+# (1 - n)/n! for n = 2 .. 20, the coefficients of t^2 .. t^20 in expm1(t) - t·e^t
+_TEXP_SERIES = tuple((1 - n) / math.factorial(n) for n in range(2, 21))
 
 
 register(
