@@ -404,7 +404,8 @@ class _SeedStreams:
             blocks = [rs.random_sample((_RANDOM_CHUNK, 4, self.hidden)) for rs in self.streams]
             self.buffer = np.stack(blocks, axis=2)  # (chunk, 4, S, H)
             self.next = 0
-        u = self.buffer[self.next]
+        # a trainer that leaves out the (0, 0) input asks for fewer rows: draw for it all the same
+        u = self.buffer[self.next][4 - size[0] :]
         self.next += 1
         return (low + (high - low) * u).astype(self.dtype, copy=False).reshape(size)
 
@@ -426,7 +427,11 @@ class _Hidden:
     def train(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
         if self.act.stochastic:
             return self.act.train_forward(h, rng)
-        return self.fn.forward(h), self.fn.derivative(h)
+        d = self.fn.derivative(h)
+        if self.act.homogeneous:
+            # f(h) = h·f'(h) for this family (the catalog's promise): one product, not a forward
+            return np.multiply(h, d), d
+        return self.fn.forward(h), d
 
     def eval(self, h: np.ndarray) -> np.ndarray:
         return np.asarray(self.fn.forward(h))
@@ -608,6 +613,75 @@ def train_xor(
         return _train(act, config, seed_ids, progress, stop)
 
 
+class _Batch:
+    """The first layer's weights and the per-epoch buffers, laid out for the epoch loop.
+
+    With biases, W1 (3, S, H; b1 is its third row, against a column of ones in X) is
+    an array of its own, and one matrix product gives X W1 + b1 and one gives both
+    dL/dW1 and dL/db1. Without biases the XOR inputs turn those products into copies
+    and sums: the pre-activations at (0, 1) and (1, 0) are W1's rows themselves, so
+    W1 lives *in* the pre-activation buffer (``h[1]`` is W1[1], ``h[2]`` is W1[0],
+    updated in place by the optimiser), ``h[3] = h[1] + h[2]``, ``h[0] = 0``, and
+    dL/dW1 = (dL/dh[2] + dL/dh[3], dL/dh[1] + dL/dh[3]): the numbers the matrix
+    products give, as each is a sum of at most two non-zero terms, rounded once.
+    ``skip`` is 1 where the (0, 0) input then adds nothing to any output or gradient
+    (f(±0) = 0 as the catalog computes it, see ``_vanishes_at_zero``): the loop
+    leaves that row out of the hidden layer's work; else 0.
+    """
+
+    def __init__(self, x: np.ndarray, w1: np.ndarray, bias: bool, skip: int):
+        dt, (_, S, H) = w1.dtype, w1.shape
+        self.bias, self.skip = bias, skip
+        self.h = np.empty((4, S, H), dt)
+        self.gh = np.empty((4, S, H), dt)
+        self.x, self.xt = x, np.ascontiguousarray(x.T)
+        if bias:
+            self.w1, self.gw1 = w1, np.empty_like(w1)
+        else:
+            self.h[0] = 0
+            self.h[1:3] = w1[::-1]
+            self.w1, self.gw1 = self.h[1:3], np.empty_like(w1)
+
+    def forward(self) -> np.ndarray:
+        """X W1 (+ b1) into ``h``; returns the rows the hidden layer works on."""
+        h = self.h
+        if self.bias:
+            np.matmul(self.x, self.w1.reshape(3, -1), out=h.reshape(4, -1))
+        else:
+            np.add(h[1], h[2], out=h[3])
+        return h[self.skip :]
+
+    def backward(self) -> None:
+        """dL/dW1 (and dL/db1) from dL/dh in ``gh``."""
+        gh = self.gh
+        if self.bias:
+            np.matmul(self.xt, gh.reshape(4, -1), out=self.gw1.reshape(3, -1))
+        else:
+            np.add(gh[1], gh[3], out=self.gw1[0])
+            np.add(gh[2], gh[3], out=self.gw1[1])
+
+    def first_layer(self) -> np.ndarray:
+        """W1 as ``_init_weights`` lays it out (with b1 as a third row): (2 or 3, S, H), a copy."""
+        return self.w1.copy() if self.bias else self.w1[::-1].copy()
+
+
+def _vanishes_at_zero(hidden: _Hidden, dt: np.dtype) -> bool:
+    """f(±0) = 0, in training and evaluation mode, and ∂f/∂θ(±0) = 0 for a learned θ,
+    all as the catalog computes them in dtype ``dt``.
+
+    Then the (0, 0) input of a network without biases, whose pre-activation is ±0 at
+    every epoch, gives output 0 and adds nothing to any gradient: leaving it out of
+    the hidden layer's work changes no number (but a zero's sign, which nothing reads).
+    """
+    zero = np.array([[0.0, -0.0]], dt)
+    values = [hidden.eval(zero)]
+    if hidden.act.stochastic:
+        values.append(hidden.act.train_forward(zero, np.random.default_rng(0))[0])
+    if hidden.slope is not None:
+        values.append(hidden.dslope(zero))
+    return all(np.all(v == 0) for v in values)
+
+
 def _train(
     act: Activation,
     c: XorConfig,
@@ -622,76 +696,36 @@ def _train(
 
     w1, w2, streams = _init_weights(seed_ids, H, c.init, dt, stop)
     if c.bias:
-        # b1 rides as a third row of W1 against a column of ones in X: one matrix product
-        # gives X W1 + b1 and one gives both dL/dW1 and dL/db1
         x = np.hstack([x, np.ones((4, 1), dt)])
         w1 = np.concatenate([w1, np.zeros((1, S, H), dt)])
-    xt = np.ascontiguousarray(x.T)
     b2 = np.zeros(S, dt)
     learns_slope = "weight" in act.learnable_params
     slope = np.full((S, 1), act.params["weight"], dt) if learns_slope else None
     hidden_act = _Hidden(act, slope)
-    rng = _SeedStreams(streams, H, dt)
+    skip = int(not c.bias and _vanishes_at_zero(hidden_act, dt))
+    batch = _Batch(x, w1, c.bias, skip)
+    dead_init = dead_fraction(_pre_activation(x, w1))
 
-    params = [w1, w2] + ([b2] if c.bias else []) + ([slope] if slope is not None else [])
-    grads = [np.empty_like(p) for p in params]
-    gw1, gw2 = grads[0], grads[1]
+    params = [batch.w1, w2] + ([b2] if c.bias else []) + ([slope] if slope is not None else [])
+    grads = [batch.gw1] + [np.empty_like(p) for p in params[1:]]
     opt = _Optimizer(c.optimizer, c.lr, params)
-
-    # preallocated per-epoch buffers: the loop below allocates only inside the catalog calls
-    h = np.empty((4, S, H), dt)
-    tmp = np.empty((4, S, H), dt)
-    gh = np.empty((4, S, H), dt)
-    z = np.empty((4, S), dt)
-    g = np.empty((4, S), dt)
-    h2, gh2, w1f, gw1f = (a.reshape(a.shape[0], -1) for a in (h, gh, w1, gw1))
     losses = np.empty((S, T), dt)
     slopes = np.empty((S, T + 1), dt) if slope is not None else None
-
-    np.matmul(x, w1f, out=h2)
-    dead_init = dead_fraction(h)
-    done, interrupted = 0, False
-    try:
-        for t in range(T):
-            if slopes is not None:
-                slopes[:, t] = slope[:, 0]
-            np.matmul(x, w1f, out=h2)
-            a, d = hidden_act.train(h, rng)
-            np.einsum("isj,sj->is", a, w2, out=z)
-            if c.bias:
-                z += b2
-            losses[:, t] = _loss_and_grad(z, y, c.loss, g)
-            np.einsum("isj,is->sj", a, g, out=gw2)
-            np.multiply(g[:, :, None], w2, out=gh)  # dL/da
-            if slope is not None:
-                # Σ over units, then over the 4 points: a fixed order whatever the seed count
-                np.multiply(gh, hidden_act.dslope(h), out=tmp)
-                np.sum(tmp, axis=2, out=z)
-                np.sum(z, axis=0, out=grads[-1][:, 0])
-            gh *= d  # dL/dh
-            np.matmul(xt, gh2, out=gw1f)
-            if c.bias:
-                np.sum(g, axis=0, out=grads[2])
-            opt.step(params, grads)
-            done = t + 1
-            if progress is not None:
-                progress(done)
-            if stop[0]:
-                raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        interrupted = True
+    rng = _SeedStreams(streams, H, dt)
+    done, interrupted = _epochs(
+        batch, hidden_act, rng, y, c, params, grads, opt, losses, slopes, progress, stop
+    )
 
     if slopes is not None:
         slopes[:, done] = slope[:, 0]
         slopes = slopes[:, : done + 1]
     # evaluation mode: deterministic forward (RReLU's mean slope), weights after the last update
-    np.matmul(x, w1f, out=h2)
-    dead_final = dead_fraction(h)
-    np.einsum("isj,sj->is", hidden_act.eval(h), w2, out=z)
+    w1 = batch.first_layer()
+    h = _pre_activation(x, w1)
+    z = np.einsum("isj,sj->is", hidden_act.eval(h), w2)
     if c.bias:
         z += b2
-    final_loss = _loss_and_grad(z, y, c.loss, g)
-    outputs = sigmoid(z) if c.loss == "bce" else z.copy()
+    final_loss = _loss_and_grad(z, y, c.loss, np.empty_like(z))
     weights = {
         "w1": w1[:2].transpose(1, 0, 2).copy(),
         "b1": w1[2].copy() if c.bias else np.zeros((S, H), dt),
@@ -707,10 +741,71 @@ def _train(
         losses=losses[:, :done].copy() if done < T else losses,
         epochs_completed=done,
         interrupted=interrupted,
-        outputs=outputs.T.copy(),
+        outputs=(sigmoid(z) if c.loss == "bce" else z).T.copy(),
         final_loss=final_loss,
         dead_init=dead_init,
-        dead_final=dead_final,
+        dead_final=dead_fraction(h),
         weights=weights,
         slopes=slopes,
     )
+
+
+def _pre_activation(x: np.ndarray, w1: np.ndarray) -> np.ndarray:
+    """X W1 (+ b1): (4, S, H) from W1 (2 or 3, S, H)."""
+    return np.matmul(x, w1.reshape(len(w1), -1)).reshape(4, *w1.shape[1:])
+
+
+def _epochs(
+    batch: _Batch,
+    hidden_act: _Hidden,
+    rng: _SeedStreams,
+    y: np.ndarray,
+    c: XorConfig,
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    opt: _Optimizer,
+    losses: np.ndarray,
+    slopes: np.ndarray | None,
+    progress: Callable[[int], None] | None,
+    stop: list[bool],
+) -> tuple[int, bool]:
+    """Train for up to ``c.epochs`` epochs, writing ``losses[:, t]`` (and ``slopes[:, t]``);
+    returns the number of epochs completed and whether Ctrl-C or a KeyboardInterrupt
+    stopped the loop (after that many)."""
+    w2, gw2 = params[1], grads[1]
+    b2, slope = (params[2] if c.bias else None), hidden_act.slope
+    skip, gh = batch.skip, batch.gh[batch.skip :]
+    z = np.zeros((4, w2.shape[0]), w2.dtype)  # row 0 stays 0 where the (0, 0) input is skipped
+    g, zs, tmp = np.empty_like(z), z[skip:], np.empty_like(gh)
+    gs = g[skip:, :, None]
+    done, interrupted = 0, False
+    try:
+        for t in range(c.epochs):
+            if slopes is not None:
+                slopes[:, t] = slope[:, 0]
+            h = batch.forward()
+            a, d = hidden_act.train(h, rng)
+            np.einsum("isj,sj->is", a, w2, out=zs)
+            if b2 is not None:
+                z += b2
+            losses[:, t] = _loss_and_grad(z, y, c.loss, g)
+            np.einsum("isj,is->sj", a, g[skip:], out=gw2)
+            np.multiply(gs, w2, out=gh)  # dL/da
+            if slope is not None:
+                # Σ over units, then over the points: a fixed order whatever the seed count
+                np.multiply(gh, hidden_act.dslope(h), out=tmp)
+                np.sum(tmp, axis=2, out=zs)
+                np.sum(zs, axis=0, out=grads[-1][:, 0])
+            gh *= d  # dL/dh
+            batch.backward()
+            if b2 is not None:
+                np.sum(g, axis=0, out=grads[2])
+            opt.step(params, grads)
+            done = t + 1
+            if progress is not None:
+                progress(done)
+            if stop[0]:
+                raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        interrupted = True
+    return done, interrupted
