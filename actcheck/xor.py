@@ -423,18 +423,21 @@ class _Hidden:
         self.act = act
         self.slope = slope  # (S, 1) view, updated in place by the optimiser
         self.fn = act.raw(weight=slope) if slope is not None else act.raw()
+        # bound once: the loop calls train() every epoch
+        self.stochastic, self.homogeneous = act.stochastic, act.homogeneous
+        self.forward, self.derivative = self.fn.forward, self.fn.derivative
 
     def train(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
-        if self.act.stochastic:
+        if self.stochastic:
             return self.act.train_forward(h, rng)
-        d = self.fn.derivative(h)
-        if self.act.homogeneous:
+        d = self.derivative(h)
+        if self.homogeneous:
             # f(h) = h·f'(h) for this family (the catalog's promise): one product, not a forward
             return np.multiply(h, d), d
-        return self.fn.forward(h), d
+        return self.forward(h), d
 
     def eval(self, h: np.ndarray) -> np.ndarray:
-        return np.asarray(self.fn.forward(h))
+        return np.asarray(self.forward(h))
 
     def dslope(self, h: np.ndarray) -> np.ndarray:
         return self.fn.param_derivative("weight", h)
@@ -449,7 +452,7 @@ def _loss_and_grad(z: np.ndarray, y: np.ndarray, kind: str, g: np.ndarray) -> np
         np.subtract(sigmoid(z), y, out=g)
         g /= 4
         return loss
-    loss = np.square(g).sum(axis=0)
+    loss = np.add.reduce(np.square(g), axis=0)
     if kind == "mse":
         loss /= 4
         g *= 0.5
@@ -614,51 +617,68 @@ def train_xor(
 
 
 class _Batch:
-    """The first layer's weights and the per-epoch buffers, laid out for the epoch loop.
+    """Both layers' weights and the per-epoch buffers, laid out for the epoch loop.
 
-    With biases, W1 (3, S, H; b1 is its third row, against a column of ones in X) is
-    an array of its own, and one matrix product gives X W1 + b1 and one gives both
-    dL/dW1 and dL/db1. Without biases the XOR inputs turn those products into copies
-    and sums: the pre-activations at (0, 1) and (1, 0) are W1's rows themselves, so
-    W1 lives *in* the pre-activation buffer (``h[1]`` is W1[1], ``h[2]`` is W1[0],
-    updated in place by the optimiser), ``h[3] = h[1] + h[2]``, ``h[0] = 0``, and
-    dL/dW1 = (dL/dh[2] + dL/dh[3], dL/dh[1] + dL/dh[3]): the numbers the matrix
+    ``h`` and ``gh`` hold the pre-activations and dL/dh of the inputs the hidden layer
+    works on: all four, or the last three where ``skip`` is 1 (below). With biases,
+    W1 (3, S, H; b1 is its third row, against a column of ones in X) is an array of
+    its own, and one matrix product gives X W1 + b1 and one gives both dL/dW1 and
+    dL/db1. Without biases the XOR inputs turn those products into copies and sums:
+    the pre-activations at (0, 1) and (1, 0) are W1's rows themselves, so W1 lives
+    *in* ``h`` (``h[-3]`` is W1[1], ``h[-2]`` is W1[0], updated in place by the
+    optimiser), ``h[-1] = h[-3] + h[-2]`` at (1, 1), h = 0 at (0, 0), and
+    dL/dW1 = (dL/dh[-2] + dL/dh[-1], dL/dh[-3] + dL/dh[-1]): the numbers the matrix
     products give, as each is a sum of at most two non-zero terms, rounded once.
+
     ``skip`` is 1 where the (0, 0) input then adds nothing to any output or gradient
-    (f(±0) = 0 as the catalog computes it, see ``_vanishes_at_zero``): the loop
-    leaves that row out of the hidden layer's work; else 0.
+    (see ``_vanishes_at_zero``): the hidden layer leaves it out, and w2 shares one
+    buffer with W1 ([w2, W1[1], W1[0], h at (1, 1)]; the gradients likewise), so that
+    the optimiser updates both layers in one pass (``weights`` and ``grads``).
     """
 
-    def __init__(self, x: np.ndarray, w1: np.ndarray, bias: bool, skip: int):
+    def __init__(self, x: np.ndarray, w1: np.ndarray, w2: np.ndarray, bias: bool, skip: int):
         dt, (_, S, H) = w1.dtype, w1.shape
         self.bias, self.skip = bias, skip
-        self.h = np.empty((4, S, H), dt)
-        self.gh = np.empty((4, S, H), dt)
         self.x, self.xt = x, np.ascontiguousarray(x.T)
+        self.gh = np.empty((4 - skip, S, H), dt)
         if bias:
-            self.w1, self.gw1 = w1, np.empty_like(w1)
+            self.h, self.w1, self.w2 = np.empty((4, S, H), dt), w1, w2
+            self.weights = [w1, w2]
+            self.grads = [np.empty_like(w1), np.empty_like(w2)]
+        elif skip:
+            both, grads = np.empty((4, S, H), dt), np.empty((3, S, H), dt)
+            both[0], both[1:3] = w2, w1[::-1]
+            self.h, self.w1, self.w2 = both[1:], both[1:3], both[0]
+            self.weights, self.grads = [both[:3]], [grads]
         else:
-            self.h[0] = 0
-            self.h[1:3] = w1[::-1]
-            self.w1, self.gw1 = self.h[1:3], np.empty_like(w1)
+            self.h = np.empty((4, S, H), dt)
+            self.h[0], self.h[1:3] = 0, w1[::-1]
+            self.w1, self.w2 = self.h[1:3], w2
+            self.weights = [self.w1, w2]
+            self.grads = [np.empty_like(w1), np.empty_like(w2)]
+        self.gw1, self.gw2 = (self.grads[0][1:3], self.grads[0][0]) if skip else self.grads
+        # b2 and its gradient, with biases (b1 is W1's third row)
+        self.b2, self.gb2 = (np.zeros(S, dt), np.empty(S, dt)) if bias else (None, None)
+        if bias:
+            self.weights.append(self.b2)
+            self.grads.append(self.gb2)
 
-    def forward(self) -> np.ndarray:
-        """X W1 (+ b1) into ``h``; returns the rows the hidden layer works on."""
+    def forward(self) -> None:
+        """X W1 (+ b1) into ``h``."""
         h = self.h
         if self.bias:
             np.matmul(self.x, self.w1.reshape(3, -1), out=h.reshape(4, -1))
         else:
-            np.add(h[1], h[2], out=h[3])
-        return h[self.skip :]
+            np.add(h[-3], h[-2], out=h[-1])
 
     def backward(self) -> None:
         """dL/dW1 (and dL/db1) from dL/dh in ``gh``."""
-        gh = self.gh
+        gh, gw1 = self.gh, self.gw1
         if self.bias:
-            np.matmul(self.xt, gh.reshape(4, -1), out=self.gw1.reshape(3, -1))
+            np.matmul(self.xt, gh.reshape(4, -1), out=gw1.reshape(3, -1))
         else:
-            np.add(gh[1], gh[3], out=self.gw1[0])
-            np.add(gh[2], gh[3], out=self.gw1[1])
+            np.add(gh[-3], gh[-1], out=gw1[0])
+            np.add(gh[-2], gh[-1], out=gw1[1])
 
     def first_layer(self) -> np.ndarray:
         """W1 as ``_init_weights`` lays it out (with b1 as a third row): (2 or 3, S, H), a copy."""
@@ -698,16 +718,15 @@ def _train(
     if c.bias:
         x = np.hstack([x, np.ones((4, 1), dt)])
         w1 = np.concatenate([w1, np.zeros((1, S, H), dt)])
-    b2 = np.zeros(S, dt)
     learns_slope = "weight" in act.learnable_params
     slope = np.full((S, 1), act.params["weight"], dt) if learns_slope else None
     hidden_act = _Hidden(act, slope)
     skip = int(not c.bias and _vanishes_at_zero(hidden_act, dt))
-    batch = _Batch(x, w1, c.bias, skip)
+    batch = _Batch(x, w1, w2, c.bias, skip)
     dead_init = dead_fraction(_pre_activation(x, w1))
 
-    params = [batch.w1, w2] + ([b2] if c.bias else []) + ([slope] if slope is not None else [])
-    grads = [batch.gw1] + [np.empty_like(p) for p in params[1:]]
+    params = batch.weights + ([slope] if slope is not None else [])
+    grads = batch.grads + ([np.empty_like(slope)] if slope is not None else [])
     opt = _Optimizer(c.optimizer, c.lr, params)
     losses = np.empty((S, T), dt)
     slopes = np.empty((S, T + 1), dt) if slope is not None else None
@@ -720,7 +739,8 @@ def _train(
         slopes[:, done] = slope[:, 0]
         slopes = slopes[:, : done + 1]
     # evaluation mode: deterministic forward (RReLU's mean slope), weights after the last update
-    w1 = batch.first_layer()
+    w1, w2 = batch.first_layer(), batch.w2.copy()
+    b2 = batch.b2 if c.bias else np.zeros(S, dt)
     h = _pre_activation(x, w1)
     z = np.einsum("isj,sj->is", hidden_act.eval(h), w2)
     if c.bias:
@@ -772,34 +792,33 @@ def _epochs(
     """Train for up to ``c.epochs`` epochs, writing ``losses[:, t]`` (and ``slopes[:, t]``);
     returns the number of epochs completed and whether Ctrl-C or a KeyboardInterrupt
     stopped the loop (after that many)."""
-    w2, gw2 = params[1], grads[1]
-    b2, slope = (params[2] if c.bias else None), hidden_act.slope
-    skip, gh = batch.skip, batch.gh[batch.skip :]
-    z = np.zeros((4, w2.shape[0]), w2.dtype)  # row 0 stays 0 where the (0, 0) input is skipped
+    h, gh, w2, gw2, b2, gb2 = batch.h, batch.gh, batch.w2, batch.gw2, batch.b2, batch.gb2
+    skip, slope, gslope = batch.skip, hidden_act.slope, grads[-1]
+    z = np.zeros((4, len(w2)), w2.dtype)  # row 0 stays 0 where the (0, 0) input is skipped
     g, zs, tmp = np.empty_like(z), z[skip:], np.empty_like(gh)
-    gs = g[skip:, :, None]
+    gs = g[skip:]
     done, interrupted = 0, False
     try:
         for t in range(c.epochs):
             if slopes is not None:
                 slopes[:, t] = slope[:, 0]
-            h = batch.forward()
+            batch.forward()
             a, d = hidden_act.train(h, rng)
             np.einsum("isj,sj->is", a, w2, out=zs)
             if b2 is not None:
                 z += b2
             losses[:, t] = _loss_and_grad(z, y, c.loss, g)
-            np.einsum("isj,is->sj", a, g[skip:], out=gw2)
-            np.multiply(gs, w2, out=gh)  # dL/da
+            np.einsum("isj,is->sj", a, gs, out=gw2)
+            np.einsum("is,sj->isj", gs, w2, out=gh)  # dL/da
             if slope is not None:
                 # Σ over units, then over the points: a fixed order whatever the seed count
                 np.multiply(gh, hidden_act.dslope(h), out=tmp)
                 np.sum(tmp, axis=2, out=zs)
-                np.sum(zs, axis=0, out=grads[-1][:, 0])
+                np.sum(zs, axis=0, out=gslope[:, 0])
             gh *= d  # dL/dh
             batch.backward()
             if b2 is not None:
-                np.sum(g, axis=0, out=grads[2])
+                np.sum(g, axis=0, out=gb2)
             opt.step(params, grads)
             done = t + 1
             if progress is not None:
