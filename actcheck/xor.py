@@ -443,16 +443,19 @@ class _Hidden:
         return self.fn.param_derivative("weight", h)
 
 
-def _loss_and_grad(z: np.ndarray, y: np.ndarray, kind: str, g: np.ndarray) -> np.ndarray:
-    """Loss per seed (S,) for outputs z (4, S); writes dL/dz into g (4, S)."""
+def _loss_and_grad(
+    z: np.ndarray, y: np.ndarray, kind: str, g: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Loss per seed (S,) for outputs z (4, S), into ``out`` if given; dL/dz into g (4, S)."""
     np.subtract(z, y, out=g)
     if kind == "bce":
         # -y log σ(z) - (1-y) log σ(-z) = softplus(z) - y z: no overflow for any z
-        loss = (softplus(z) - y * z).sum(axis=0) / 4
+        loss = np.add.reduce(softplus(z) - y * z, axis=0, out=out)
+        loss /= 4
         np.subtract(sigmoid(z), y, out=g)
         g /= 4
         return loss
-    loss = np.add.reduce(np.square(g), axis=0)
+    loss = np.add.reduce(np.square(g), axis=0, out=out)
     if kind == "mse":
         loss /= 4
         g *= 0.5
@@ -542,12 +545,15 @@ def memory_estimate(config: XorConfig, seeds: int, activations: int = 1) -> int:
     """Bytes the training of ``activations`` activations over ``seeds`` seeds holds at its peak.
 
     Per activation: the loss (and PReLU slope) histories, seeds x epochs, kept for the
-    result; while one trains, ~40 seeds x hidden work arrays (batch of 4, weights, gradients,
-    optimizer state) and RReLU's block of random slopes.
+    result; while one trains, its losses once more (epoch-major, transposed into the result
+    at the end), ~40 seeds x hidden work arrays (batch of 4, weights, gradients, optimizer
+    state) and RReLU's block of random slopes.
     """
     item = np.dtype(config.dtype).itemsize
     histories = 2 * seeds * (config.epochs + 1) * item
-    work = seeds * config.hidden * (40 * item + 24 + _RANDOM_CHUNK * 4 * 8)
+    work = seeds * config.epochs * item + seeds * config.hidden * (
+        40 * item + 24 + _RANDOM_CHUNK * 4 * 8
+    )
     return activations * histories + work
 
 
@@ -662,23 +668,29 @@ class _Batch:
         if bias:
             self.weights.append(self.b2)
             self.grads.append(self.gb2)
+        # the views every epoch reads and writes, made once (each costs a dispatch)
+        self.flat = [a.reshape(len(a), -1) for a in (self.w1, self.h, self.gh, self.gw1)]
+        self.rows = [self.h[-3], self.h[-2], self.h[-1], self.gh[-3], self.gh[-2], self.gh[-1]]
+        self.rows += [self.gw1[0], self.gw1[1]]
 
     def forward(self) -> None:
         """X W1 (+ b1) into ``h``."""
-        h = self.h
         if self.bias:
-            np.matmul(self.x, self.w1.reshape(3, -1), out=h.reshape(4, -1))
+            w1f, h2, _, _ = self.flat
+            np.matmul(self.x, w1f, out=h2)
         else:
-            np.add(h[-3], h[-2], out=h[-1])
+            h1, h2, h3 = self.rows[:3]
+            np.add(h1, h2, out=h3)
 
     def backward(self) -> None:
         """dL/dW1 (and dL/db1) from dL/dh in ``gh``."""
-        gh, gw1 = self.gh, self.gw1
         if self.bias:
-            np.matmul(self.xt, gh.reshape(4, -1), out=gw1.reshape(3, -1))
+            _, _, gh2, gw1f = self.flat
+            np.matmul(self.xt, gh2, out=gw1f)
         else:
-            np.add(gh[-3], gh[-1], out=gw1[0])
-            np.add(gh[-2], gh[-1], out=gw1[1])
+            _, _, _, gh1, gh2, gh3, gw10, gw11 = self.rows
+            np.add(gh1, gh3, out=gw10)
+            np.add(gh2, gh3, out=gw11)
 
     def first_layer(self) -> np.ndarray:
         """W1 as ``_init_weights`` lays it out (with b1 as a third row): (2 or 3, S, H), a copy."""
@@ -728,11 +740,11 @@ def _train(
     params = batch.weights + ([slope] if slope is not None else [])
     grads = batch.grads + ([np.empty_like(slope)] if slope is not None else [])
     opt = _Optimizer(c.optimizer, c.lr, params)
-    losses = np.empty((S, T), dt)
+    history = np.empty((T, S), dt)  # epoch-major: each epoch writes one contiguous row
     slopes = np.empty((S, T + 1), dt) if slope is not None else None
     rng = _SeedStreams(streams, H, dt)
     done, interrupted = _epochs(
-        batch, hidden_act, rng, y, c, params, grads, opt, losses, slopes, progress, stop
+        batch, hidden_act, rng, y, c, params, grads, opt, history, slopes, progress, stop
     )
 
     if slopes is not None:
@@ -758,7 +770,7 @@ def _train(
         activation=act,
         config=c,
         seeds=seed_ids,
-        losses=losses[:, :done].copy() if done < T else losses,
+        losses=np.ascontiguousarray(history[:done].T),
         epochs_completed=done,
         interrupted=interrupted,
         outputs=(sigmoid(z) if c.loss == "bce" else z).T.copy(),
@@ -784,12 +796,12 @@ def _epochs(
     params: list[np.ndarray],
     grads: list[np.ndarray],
     opt: _Optimizer,
-    losses: np.ndarray,
+    history: np.ndarray,
     slopes: np.ndarray | None,
     progress: Callable[[int], None] | None,
     stop: list[bool],
 ) -> tuple[int, bool]:
-    """Train for up to ``c.epochs`` epochs, writing ``losses[:, t]`` (and ``slopes[:, t]``);
+    """Train for up to ``c.epochs`` epochs, writing ``history[t]`` (and ``slopes[:, t]``);
     returns the number of epochs completed and whether Ctrl-C or a KeyboardInterrupt
     stopped the loop (after that many)."""
     h, gh, w2, gw2, b2, gb2 = batch.h, batch.gh, batch.w2, batch.gw2, batch.b2, batch.gb2
@@ -807,7 +819,7 @@ def _epochs(
             np.einsum("isj,sj->is", a, w2, out=zs)
             if b2 is not None:
                 z += b2
-            losses[:, t] = _loss_and_grad(z, y, c.loss, g)
+            _loss_and_grad(z, y, c.loss, g, history[t])
             np.einsum("isj,is->sj", a, gs, out=gw2)
             np.einsum("is,sj->isj", gs, w2, out=gh)  # dL/da
             if slope is not None:
