@@ -426,6 +426,7 @@ class _Hidden:
         # bound once: the loop calls train() every epoch
         self.stochastic, self.homogeneous = act.stochastic, act.homogeneous
         self.forward, self.derivative = self.fn.forward, self.fn.derivative
+        self.a: np.ndarray | None = None  # f(h) of a homogeneous f, rewritten every epoch
 
     def train(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
         if self.stochastic:
@@ -433,7 +434,9 @@ class _Hidden:
         d = self.derivative(h)
         if self.homogeneous:
             # f(h) = h·f'(h) for this family (the catalog's promise): one product, not a forward
-            return np.multiply(h, d), d
+            if self.a is None or self.a.shape != h.shape:
+                self.a = np.empty_like(h)
+            return np.multiply(h, d, out=self.a), d
         return self.forward(h), d
 
     def eval(self, h: np.ndarray) -> np.ndarray:
@@ -808,7 +811,7 @@ def _epochs(
     skip, slope, gslope = batch.skip, hidden_act.slope, grads[-1]
     z = np.zeros((4, len(w2)), w2.dtype)  # row 0 stays 0 where the (0, 0) input is skipped
     g, zs, tmp = np.empty_like(z), z[skip:], np.empty_like(gh)
-    gs = g[skip:]
+    gs, y = g[skip:], np.broadcast_to(y, z.shape).copy()  # z - y without a broadcast
     done, interrupted = 0, False
     try:
         for t in range(c.epochs):
