@@ -707,8 +707,9 @@ def _vanishes_at_zero(hidden: _Hidden, dt: np.dtype) -> bool:
     Then the (0, 0) input of a network without biases, whose pre-activation is ±0 at
     every epoch, gives output 0 and adds nothing to any gradient: leaving it out of
     the hidden layer's work changes no number (but a zero's sign, which nothing reads)
-    while the weights are finite. (Once a seed's weights overflow, its loss is already
-    non-finite; the matrix product's 0·inf made it NaN where the copies may leave inf.)
+    while the weights are finite. (Once a weight of a diverging seed overflows to ±inf,
+    the matrix product's 0·inf made all of that seed's numbers NaN from then on; without
+    the product they may read inf, or stay finite where f(±inf) is.)
     """
     zero = np.array([[0.0, -0.0]], dt)
     values = [hidden.eval(zero)]
