@@ -294,6 +294,10 @@ class Entry:
     the tests compare every formula against, so the catalog never imports mpmath.
     ``color`` is the entry's colour in every figure (empty: one derived from the
     name). ``aliases`` are extra names ``get`` accepts (the title always is one).
+    ``homogeneous``: f(x) = x·f'(x) for every finite x, in floating point as in exact
+    arithmetic (f is positively homogeneous of degree 1, the ReLU family; a zero may
+    come out with the other sign), so a trainer that needs both may compute f'(x) and
+    then f(x) with one multiplication. The tests hold every entry that says so to it.
     """
 
     name: str
@@ -313,6 +317,7 @@ class Entry:
     note: str = ""
     train: Callable[[Array, Params, np.random.Generator], tuple[Array, Array]] | None = None
     aliases: tuple[str, ...] = ()
+    homogeneous: bool = False
 
 
 CATALOG: dict[str, Entry] = {}
@@ -404,6 +409,7 @@ register(
         second_derivative=lambda x, p: _zeros(x),
         reference=lambda mp, x, p: max(mp.mpf(0), x),
         color="#1f77b4",
+        homogeneous=True,
         kinks=lambda p: _leaky_kinks(0.0),
     )
 )
@@ -422,6 +428,7 @@ register(
         reference=lambda mp, x, p: x if x > 0 else mp.mpf(p["negative_slope"]) * x,
         color="#ff7f0e",
         param_derivatives={"negative_slope": lambda x, p: _min0(x)},
+        homogeneous=True,
         kinks=lambda p: _leaky_kinks(p["negative_slope"]),
         note="a = negative_slope. Writing it as max(a x, x) is right only for a <= 1.",
     )
@@ -445,6 +452,7 @@ register(
         reference=lambda mp, x, p: x if x > 0 else mp.mpf(p["weight"]) * x,
         color="#2ca02c",
         param_derivatives={"weight": lambda x, p: _min0(x)},
+        homogeneous=True,
         kinks=lambda p: _leaky_kinks(p["weight"]),
         note="One shared weight (PyTorch's num_parameters=1); dy/dw = min(x, 0).",
     )
@@ -492,6 +500,7 @@ register(
             "lower": lambda x, p: 0.5 * _min0(x),
             "upper": lambda x, p: 0.5 * _min0(x),
         },
+        homogeneous=True,
         kinks=lambda p: _leaky_kinks(_rrelu_slope(p)),
         validate=_rrelu_check,
         note=(
@@ -1167,6 +1176,11 @@ class Activation:
     def stochastic(self) -> bool:
         """True where training mode draws randomness (RReLU): see ``train_forward``."""
         return self.entry.train is not None
+
+    @property
+    def homogeneous(self) -> bool:
+        """True where f(x) = x·f'(x) for every finite x (the ReLU family): see ``Entry``."""
+        return self.entry.homogeneous
 
     @property
     def learnable_params(self) -> tuple[str, ...]:

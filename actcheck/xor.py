@@ -41,6 +41,13 @@ from actcheck.activations import Activation, get, parse_spec
 from actcheck.errors import InputError, too_big
 from actcheck.primitives import sigmoid, softplus
 
+try:
+    # np.einsum is this C function behind numpy's dispatch layer, which costs ~0.8 us a
+    # call: a sixth of each einsum in an epoch at 100 seeds (the loop makes three)
+    from numpy._core.multiarray import c_einsum as _einsum
+except ImportError:  # numpy 1.x
+    _einsum = np.einsum
+
 # ---------------------------------------------------------------------------
 # Constants, in one place
 # ---------------------------------------------------------------------------
@@ -404,7 +411,8 @@ class _SeedStreams:
             blocks = [rs.random_sample((_RANDOM_CHUNK, 4, self.hidden)) for rs in self.streams]
             self.buffer = np.stack(blocks, axis=2)  # (chunk, 4, S, H)
             self.next = 0
-        u = self.buffer[self.next]
+        # a trainer that leaves out the (0, 0) input asks for fewer rows: draw for it all the same
+        u = self.buffer[self.next][4 - size[0] :]
         self.next += 1
         return (low + (high - low) * u).astype(self.dtype, copy=False).reshape(size)
 
@@ -422,29 +430,42 @@ class _Hidden:
         self.act = act
         self.slope = slope  # (S, 1) view, updated in place by the optimiser
         self.fn = act.raw(weight=slope) if slope is not None else act.raw()
+        # bound once: the loop calls train() every epoch
+        self.stochastic, self.homogeneous = act.stochastic, act.homogeneous
+        self.forward, self.derivative = self.fn.forward, self.fn.derivative
+        self.a: np.ndarray | None = None  # f(h) of a homogeneous f, rewritten every epoch
 
     def train(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
-        if self.act.stochastic:
+        if self.stochastic:
             return self.act.train_forward(h, rng)
-        return self.fn.forward(h), self.fn.derivative(h)
+        d = self.derivative(h)
+        if self.homogeneous:
+            # f(h) = h·f'(h) for this family (the catalog's promise): one product, not a forward
+            if self.a is None or self.a.shape != h.shape:
+                self.a = np.empty_like(h)
+            return np.multiply(h, d, out=self.a), d
+        return self.forward(h), d
 
     def eval(self, h: np.ndarray) -> np.ndarray:
-        return np.asarray(self.fn.forward(h))
+        return np.asarray(self.forward(h))
 
     def dslope(self, h: np.ndarray) -> np.ndarray:
         return self.fn.param_derivative("weight", h)
 
 
-def _loss_and_grad(z: np.ndarray, y: np.ndarray, kind: str, g: np.ndarray) -> np.ndarray:
-    """Loss per seed (S,) for outputs z (4, S); writes dL/dz into g (4, S)."""
+def _loss_and_grad(
+    z: np.ndarray, y: np.ndarray, kind: str, g: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Loss per seed (S,) for outputs z (4, S), into ``out`` if given; dL/dz into g (4, S)."""
     np.subtract(z, y, out=g)
     if kind == "bce":
         # -y log σ(z) - (1-y) log σ(-z) = softplus(z) - y z: no overflow for any z
-        loss = (softplus(z) - y * z).sum(axis=0) / 4
+        loss = np.add.reduce(softplus(z) - y * z, axis=0, out=out)
+        loss /= 4
         np.subtract(sigmoid(z), y, out=g)
         g /= 4
         return loss
-    loss = np.square(g).sum(axis=0)
+    loss = np.add.reduce(np.square(g), axis=0, out=out)
     if kind == "mse":
         loss /= 4
         g *= 0.5
@@ -466,10 +487,13 @@ class _Optimizer:
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         self.t += 1
-        for p, g, st, tmp in zip(params, grads, self.state, self.scratch, strict=True):
-            if self.kind == "sgd":
+        if self.kind == "sgd":  # the classic preset's: no state, one loop with two calls
+            for p, g, tmp in zip(params, grads, self.scratch, strict=True):
                 np.multiply(g, self.lr, out=tmp)
-            elif self.kind == "momentum":
+                p -= tmp
+            return
+        for p, g, st, tmp in zip(params, grads, self.state, self.scratch, strict=True):
+            if self.kind == "momentum":
                 (v,) = st
                 v *= MOMENTUM
                 v += g
@@ -534,12 +558,15 @@ def memory_estimate(config: XorConfig, seeds: int, activations: int = 1) -> int:
     """Bytes the training of ``activations`` activations over ``seeds`` seeds holds at its peak.
 
     Per activation: the loss (and PReLU slope) histories, seeds x epochs, kept for the
-    result; while one trains, ~40 seeds x hidden work arrays (batch of 4, weights, gradients,
-    optimizer state) and RReLU's block of random slopes.
+    result; while one trains, its losses once more (epoch-major, transposed into the result
+    at the end), ~40 seeds x hidden work arrays (batch of 4, weights, gradients, optimizer
+    state) and RReLU's block of random slopes.
     """
     item = np.dtype(config.dtype).itemsize
     histories = 2 * seeds * (config.epochs + 1) * item
-    work = seeds * config.hidden * (40 * item + 24 + _RANDOM_CHUNK * 4 * 8)
+    work = seeds * config.epochs * item + seeds * config.hidden * (
+        40 * item + 24 + _RANDOM_CHUNK * 4 * 8
+    )
     return activations * histories + work
 
 
@@ -608,6 +635,101 @@ def train_xor(
         return _train(act, config, seed_ids, progress, stop)
 
 
+class _Batch:
+    """Both layers' weights and the per-epoch buffers, laid out for the epoch loop.
+
+    ``h`` and ``gh`` hold the pre-activations and dL/dh of the inputs the hidden layer
+    works on: all four, or the last three where ``skip`` is 1 (below). With biases,
+    W1 (3, S, H; b1 is its third row, against a column of ones in X) is an array of
+    its own, and one matrix product gives X W1 + b1 and one gives both dL/dW1 and
+    dL/db1. Without biases the XOR inputs turn those products into copies and sums:
+    the pre-activations at (0, 1) and (1, 0) are W1's rows themselves, so W1 lives
+    *in* ``h`` (``h[-3]`` is W1[1], ``h[-2]`` is W1[0], updated in place by the
+    optimiser), ``h[-1] = h[-3] + h[-2]`` at (1, 1), h = 0 at (0, 0), and
+    dL/dW1 = (dL/dh[-2] + dL/dh[-1], dL/dh[-3] + dL/dh[-1]): the numbers the matrix
+    products give, as each is a sum of at most two non-zero terms, rounded once.
+
+    ``skip`` is 1 where the (0, 0) input then adds nothing to any output or gradient
+    (see ``_vanishes_at_zero``): the hidden layer leaves it out, and w2 shares one
+    buffer with W1 ([w2, W1[1], W1[0], h at (1, 1)]; the gradients likewise), so that
+    the optimiser updates both layers in one pass (``weights`` and ``grads``).
+    """
+
+    def __init__(self, x: np.ndarray, w1: np.ndarray, w2: np.ndarray, bias: bool, skip: int):
+        dt, (_, S, H) = w1.dtype, w1.shape
+        self.bias, self.skip = bias, skip
+        self.x, self.xt = x, np.ascontiguousarray(x.T)
+        self.gh = np.empty((4 - skip, S, H), dt)
+        if bias:
+            self.h, self.w1, self.w2 = np.empty((4, S, H), dt), w1, w2
+            self.weights = [w1, w2]
+            self.grads = [np.empty_like(w1), np.empty_like(w2)]
+        elif skip:
+            both, grads = np.empty((4, S, H), dt), np.empty((3, S, H), dt)
+            both[0], both[1:3] = w2, w1[::-1]
+            self.h, self.w1, self.w2 = both[1:], both[1:3], both[0]
+            self.weights, self.grads = [both[:3]], [grads]
+        else:
+            self.h = np.empty((4, S, H), dt)
+            self.h[0], self.h[1:3] = 0, w1[::-1]
+            self.w1, self.w2 = self.h[1:3], w2
+            self.weights = [self.w1, w2]
+            self.grads = [np.empty_like(w1), np.empty_like(w2)]
+        self.gw1, self.gw2 = (self.grads[0][1:3], self.grads[0][0]) if skip else self.grads
+        # b2 and its gradient, with biases (b1 is W1's third row)
+        self.b2, self.gb2 = (np.zeros(S, dt), np.empty(S, dt)) if bias else (None, None)
+        if bias:
+            self.weights.append(self.b2)
+            self.grads.append(self.gb2)
+        # the views every epoch reads and writes, made once (each costs a dispatch)
+        self.flat = [a.reshape(len(a), -1) for a in (self.w1, self.h, self.gh, self.gw1)]
+        self.rows = [self.h[-3], self.h[-2], self.h[-1], self.gh[-3], self.gh[-2], self.gh[-1]]
+        self.rows += [self.gw1[0], self.gw1[1]]
+
+    def forward(self) -> None:
+        """X W1 (+ b1) into ``h``."""
+        if self.bias:
+            w1f, h2, _, _ = self.flat
+            np.matmul(self.x, w1f, out=h2)
+        else:
+            h1, h2, h3 = self.rows[:3]
+            np.add(h1, h2, out=h3)
+
+    def backward(self) -> None:
+        """dL/dW1 (and dL/db1) from dL/dh in ``gh``."""
+        if self.bias:
+            _, _, gh2, gw1f = self.flat
+            np.matmul(self.xt, gh2, out=gw1f)
+        else:
+            _, _, _, gh1, gh2, gh3, gw10, gw11 = self.rows
+            np.add(gh1, gh3, out=gw10)
+            np.add(gh2, gh3, out=gw11)
+
+    def first_layer(self) -> np.ndarray:
+        """W1 as ``_init_weights`` lays it out (with b1 as a third row): (2 or 3, S, H), a copy."""
+        return self.w1.copy() if self.bias else self.w1[::-1].copy()
+
+
+def _vanishes_at_zero(hidden: _Hidden, dt: np.dtype) -> bool:
+    """f(±0) = 0, in training and evaluation mode, and ∂f/∂θ(±0) = 0 for a learned θ,
+    all as the catalog computes them in dtype ``dt``.
+
+    Then the (0, 0) input of a network without biases, whose pre-activation is ±0 at
+    every epoch, gives output 0 and adds nothing to any gradient: leaving it out of
+    the hidden layer's work changes no number (but a zero's sign, which nothing reads)
+    while the weights are finite. (Once a weight of a diverging seed overflows to ±inf,
+    the matrix product's 0·inf made all of that seed's numbers NaN from then on; without
+    the product they may read inf, or stay finite where f(±inf) is.)
+    """
+    zero = np.array([[0.0, -0.0]], dt)
+    values = [hidden.eval(zero)]
+    if hidden.act.stochastic:
+        values.append(hidden.act.train_forward(zero, np.random.default_rng(0))[0])
+    if hidden.slope is not None:
+        values.append(hidden.dslope(zero))
+    return all(np.all(v == 0) for v in values)
+
+
 def _train(
     act: Activation,
     c: XorConfig,
@@ -622,76 +744,36 @@ def _train(
 
     w1, w2, streams = _init_weights(seed_ids, H, c.init, dt, stop)
     if c.bias:
-        # b1 rides as a third row of W1 against a column of ones in X: one matrix product
-        # gives X W1 + b1 and one gives both dL/dW1 and dL/db1
         x = np.hstack([x, np.ones((4, 1), dt)])
         w1 = np.concatenate([w1, np.zeros((1, S, H), dt)])
-    xt = np.ascontiguousarray(x.T)
-    b2 = np.zeros(S, dt)
     learns_slope = "weight" in act.learnable_params
     slope = np.full((S, 1), act.params["weight"], dt) if learns_slope else None
     hidden_act = _Hidden(act, slope)
-    rng = _SeedStreams(streams, H, dt)
+    skip = int(not c.bias and _vanishes_at_zero(hidden_act, dt))
+    batch = _Batch(x, w1, w2, c.bias, skip)
+    dead_init = dead_fraction(_pre_activation(x, w1))
 
-    params = [w1, w2] + ([b2] if c.bias else []) + ([slope] if slope is not None else [])
-    grads = [np.empty_like(p) for p in params]
-    gw1, gw2 = grads[0], grads[1]
+    params = batch.weights + ([slope] if slope is not None else [])
+    grads = batch.grads + ([np.empty_like(slope)] if slope is not None else [])
     opt = _Optimizer(c.optimizer, c.lr, params)
-
-    # preallocated per-epoch buffers: the loop below allocates only inside the catalog calls
-    h = np.empty((4, S, H), dt)
-    tmp = np.empty((4, S, H), dt)
-    gh = np.empty((4, S, H), dt)
-    z = np.empty((4, S), dt)
-    g = np.empty((4, S), dt)
-    h2, gh2, w1f, gw1f = (a.reshape(a.shape[0], -1) for a in (h, gh, w1, gw1))
-    losses = np.empty((S, T), dt)
+    history = np.empty((T, S), dt)  # epoch-major: each epoch writes one contiguous row
     slopes = np.empty((S, T + 1), dt) if slope is not None else None
-
-    np.matmul(x, w1f, out=h2)
-    dead_init = dead_fraction(h)
-    done, interrupted = 0, False
-    try:
-        for t in range(T):
-            if slopes is not None:
-                slopes[:, t] = slope[:, 0]
-            np.matmul(x, w1f, out=h2)
-            a, d = hidden_act.train(h, rng)
-            np.einsum("isj,sj->is", a, w2, out=z)
-            if c.bias:
-                z += b2
-            losses[:, t] = _loss_and_grad(z, y, c.loss, g)
-            np.einsum("isj,is->sj", a, g, out=gw2)
-            np.multiply(g[:, :, None], w2, out=gh)  # dL/da
-            if slope is not None:
-                # Σ over units, then over the 4 points: a fixed order whatever the seed count
-                np.multiply(gh, hidden_act.dslope(h), out=tmp)
-                np.sum(tmp, axis=2, out=z)
-                np.sum(z, axis=0, out=grads[-1][:, 0])
-            gh *= d  # dL/dh
-            np.matmul(xt, gh2, out=gw1f)
-            if c.bias:
-                np.sum(g, axis=0, out=grads[2])
-            opt.step(params, grads)
-            done = t + 1
-            if progress is not None:
-                progress(done)
-            if stop[0]:
-                raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        interrupted = True
+    rng = _SeedStreams(streams, H, dt)
+    done, interrupted = _epochs(
+        batch, hidden_act, rng, y, c, params, grads, opt, history, slopes, progress, stop
+    )
 
     if slopes is not None:
         slopes[:, done] = slope[:, 0]
         slopes = slopes[:, : done + 1]
     # evaluation mode: deterministic forward (RReLU's mean slope), weights after the last update
-    np.matmul(x, w1f, out=h2)
-    dead_final = dead_fraction(h)
-    np.einsum("isj,sj->is", hidden_act.eval(h), w2, out=z)
+    w1, w2 = batch.first_layer(), batch.w2.copy()
+    b2 = batch.b2 if c.bias else np.zeros(S, dt)
+    h = _pre_activation(x, w1)
+    z = np.einsum("isj,sj->is", hidden_act.eval(h), w2)
     if c.bias:
         z += b2
-    final_loss = _loss_and_grad(z, y, c.loss, g)
-    outputs = sigmoid(z) if c.loss == "bce" else z.copy()
+    final_loss = _loss_and_grad(z, y, c.loss, np.empty_like(z))
     weights = {
         "w1": w1[:2].transpose(1, 0, 2).copy(),
         "b1": w1[2].copy() if c.bias else np.zeros((S, H), dt),
@@ -704,13 +786,73 @@ def _train(
         activation=act,
         config=c,
         seeds=seed_ids,
-        losses=losses[:, :done].copy() if done < T else losses,
+        losses=np.ascontiguousarray(history[:done].T),
         epochs_completed=done,
         interrupted=interrupted,
-        outputs=outputs.T.copy(),
+        outputs=(sigmoid(z) if c.loss == "bce" else z).T.copy(),
         final_loss=final_loss,
         dead_init=dead_init,
-        dead_final=dead_final,
+        dead_final=dead_fraction(h),
         weights=weights,
         slopes=slopes,
     )
+
+
+def _pre_activation(x: np.ndarray, w1: np.ndarray) -> np.ndarray:
+    """X W1 (+ b1): (4, S, H) from W1 (2 or 3, S, H)."""
+    return np.matmul(x, w1.reshape(len(w1), -1)).reshape(4, *w1.shape[1:])
+
+
+def _epochs(
+    batch: _Batch,
+    hidden_act: _Hidden,
+    rng: _SeedStreams,
+    y: np.ndarray,
+    c: XorConfig,
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    opt: _Optimizer,
+    history: np.ndarray,
+    slopes: np.ndarray | None,
+    progress: Callable[[int], None] | None,
+    stop: list[bool],
+) -> tuple[int, bool]:
+    """Train for up to ``c.epochs`` epochs, writing ``history[t]`` (and ``slopes[:, t]``);
+    returns the number of epochs completed and whether Ctrl-C or a KeyboardInterrupt
+    stopped the loop (after that many)."""
+    h, gh, w2, gw2, b2, gb2 = batch.h, batch.gh, batch.w2, batch.gw2, batch.b2, batch.gb2
+    skip, slope, gslope = batch.skip, hidden_act.slope, grads[-1]
+    z = np.zeros((4, len(w2)), w2.dtype)  # row 0 stays 0 where the (0, 0) input is skipped
+    g, zs, tmp = np.empty_like(z), z[skip:], np.empty_like(gh)
+    gs, y = g[skip:], np.broadcast_to(y, z.shape).copy()  # z - y without a broadcast
+    done, interrupted = 0, False
+    try:
+        for t in range(c.epochs):
+            if slopes is not None:
+                slopes[:, t] = slope[:, 0]
+            batch.forward()
+            a, d = hidden_act.train(h, rng)
+            _einsum("isj,sj->is", a, w2, out=zs)
+            if b2 is not None:
+                z += b2
+            _loss_and_grad(z, y, c.loss, g, history[t])
+            _einsum("isj,is->sj", a, gs, out=gw2)
+            _einsum("is,sj->isj", gs, w2, out=gh)  # dL/da
+            if slope is not None:
+                # Σ over units, then over the points: a fixed order whatever the seed count
+                np.multiply(gh, hidden_act.dslope(h), out=tmp)
+                np.add.reduce(tmp, axis=2, out=zs)  # np.sum without its dispatch
+                np.add.reduce(zs, axis=0, out=gslope[:, 0])
+            gh *= d  # dL/dh
+            batch.backward()
+            if b2 is not None:
+                np.add.reduce(g, axis=0, out=gb2)
+            opt.step(params, grads)
+            done = t + 1
+            if progress is not None:
+                progress(done)
+            if stop[0]:
+                raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        interrupted = True
+    return done, interrupted

@@ -150,6 +150,27 @@ def test_kinks_are_what_the_functions_do(spec):
         assert jump == pytest.approx(k.jump, abs=4 * float(np.spacing(max(1.0, abs(k.x)))))
 
 
+@pytest.mark.parametrize("spec", [s for s in SPECS if actcheck.parse_spec(s).homogeneous])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_homogeneous_entries_are_x_times_their_derivative(spec, dtype):
+    """``homogeneous`` promises f(x) = x·f'(x) in floating point (the XOR trainer relies on it)."""
+    act = actcheck.parse_spec(spec)
+    info = np.finfo(dtype)
+    rng = np.random.default_rng(zlib.crc32(spec.encode()))
+    mags = np.concatenate([10 ** rng.uniform(-40, 38, 2000), [0.0, info.smallest_subnormal]])
+    kinks = [k.x for k in act.kinks]
+    mags = np.concatenate([mags, [info.tiny, info.eps, 1.0, info.max], kinks]).astype(dtype)
+    x = np.concatenate([mags, -mags])
+    fn = act.raw()
+    with np.errstate(over="ignore"):  # a slope above 1 takes -max to -inf on both sides
+        np.testing.assert_array_equal(fn.forward(x), x * fn.derivative(x), strict=True)
+
+
+def test_homogeneous_is_said_of_the_relu_family_only():
+    said = {n for n in actcheck.names() if actcheck.get(n).homogeneous}
+    assert said == {"relu", "leaky_relu", "prelu", "rrelu"}
+
+
 def test_kinks_vanish_when_the_sides_agree():
     assert actcheck.get("leaky_relu", negative_slope=1.0).kinks == ()
     elu1 = actcheck.get("elu", alpha=1.0)

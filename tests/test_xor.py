@@ -143,6 +143,59 @@ def test_float32():
     assert r.losses.dtype == np.float32 and np.isfinite(r.losses).all()
 
 
+def plain_trainer(name: str, seeds: int, epochs: int, bias: bool, dtype: str) -> np.ndarray:
+    """The trainer without its shortcuts: X W1 over all four inputs as one matrix product,
+    the catalog's forward and derivative on every row, dL/dW1 as Xᵀ dL/dh (SSE, SGD)."""
+    act, dt, hidden, lr = actcheck.get(name), np.dtype(dtype), 6, 0.01
+    w1 = np.empty((2, seeds, hidden))
+    w2 = np.empty((seeds, hidden))
+    for i in range(seeds):
+        rs = np.random.RandomState(i)
+        w1[:, i], w2[i] = rs.randn(2, hidden), rs.randn(hidden, 1)[:, 0]
+    w1, w2 = w1.astype(dt), w2.astype(dt)
+    x = X.astype(dt)
+    if bias:
+        x = np.hstack([x, np.ones((4, 1), dt)])
+        w1 = np.concatenate([w1, np.zeros((1, seeds, hidden), dt)])
+    b2, y = np.zeros(seeds, dt), Y.astype(dt)
+    slope = np.full((seeds, 1), act.params["weight"], dt) if name == "prelu" else None
+    fn = act.raw(weight=slope) if slope is not None else act.raw()
+    losses = np.empty((seeds, epochs), dt)
+    for t in range(epochs):
+        h = np.matmul(x, w1.reshape(len(w1), -1)).reshape(4, seeds, hidden)
+        a, d = fn.forward(h), fn.derivative(h)
+        z = np.einsum("isj,sj->is", a, w2) + (b2 if bias else 0)
+        r = z - y
+        losses[:, t] = np.square(r).sum(axis=0)
+        g = r * 2.0
+        gw2 = np.einsum("isj,is->sj", a, g)
+        gh = g[:, :, None] * w2
+        grads = []
+        if slope is not None:
+            grads.append(np.sum(np.sum(gh * fn.param_derivative("weight", h), axis=2), axis=0))
+        gh *= d
+        gw1 = np.matmul(x.T, gh.reshape(4, -1)).reshape(w1.shape)
+        w1 -= gw1 * lr
+        w2 -= gw2 * lr
+        if bias:
+            b2 -= g.sum(axis=0) * lr
+        if slope is not None:
+            slope[:, 0] -= grads[0] * lr
+    return losses
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "prelu", "elu", "sigmoid", "softplus"])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_shortcuts_change_no_number(name, bias, dtype):
+    # Without biases the trainer replaces the products with X by copies and sums, skips the
+    # (0, 0) input where f(0) = 0 and computes a homogeneous f as h·f'(h): bit for bit the same.
+    kw = dict(epochs=60, hidden=6, bias=bias, loss="sse", optimizer="sgd", lr=0.01)
+    got = train_xor(name, seeds=5, init="normal", dtype=dtype, **kw)
+    assert np.isfinite(got.losses).all()
+    np.testing.assert_array_equal(got.losses, plain_trainer(name, 5, 60, bias, dtype))
+
+
 # ---------------------------------------------------------------------------
 # Gradients: one SGD step against central differences of the loss
 # ---------------------------------------------------------------------------
