@@ -182,6 +182,21 @@ def test_png_has_the_expected_size(small_figure, tmp_path):
     assert oct(path.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's private mode
 
 
+@pytest.mark.parametrize("opaque", [True, False])
+def test_png_has_matplotlibs_pixels(small_figure, tmp_path, opaque):
+    """save_figure writes its own PNG (RGB when opaque, quicker): the pixels stay matplotlib's."""
+    from PIL import Image
+
+    if not opaque:
+        small_figure.patch.set_alpha(0.5)
+    path = P.save_figure(small_figure, tmp_path / "f.png", dpi=40)
+    small_figure.savefig(tmp_path / "mpl.png", dpi=40, facecolor="auto")
+    ours, theirs = Image.open(path), Image.open(tmp_path / "mpl.png")
+    assert ours.mode == ("RGB" if opaque else "RGBA") and theirs.mode == "RGBA"
+    assert ours.info["dpi"] == theirs.info["dpi"] and ours.info["Software"] == "actcheck"
+    np.testing.assert_array_equal(np.asarray(ours.convert("RGBA")), np.asarray(theirs))
+
+
 def test_svg_parses_and_pdf_has_its_header(small_figure, tmp_path):
     svg = P.save_figure(small_figure, tmp_path / "f.SVG")
     assert ET.parse(svg).getroot().tag.endswith("svg")
