@@ -465,6 +465,7 @@ def impl_report(result: Any) -> Any:
     from rich.console import Group
     from rich.markup import escape
     from rich.panel import Panel
+    from rich.table import Table
 
     checked = getattr(result, "checked", ("x", *result.params))
     params = ", ".join(checked) if checked else "none found"
