@@ -114,13 +114,17 @@ def cli_times(repeats: int) -> None:
     wall: dict[str, list[float]] = {name: [] for name in runs}
     used: dict[str, list[float]] = {name: [] for name in runs}
     with tempfile.TemporaryDirectory() as tmp:
+        # the tree `python -m actcheck` runs there (PYTHONPATH first, else the installed one)
+        where = "import actcheck, os; print(os.path.dirname(actcheck.__file__))"
+        tree = subprocess.run([sys.executable, "-c", where], cwd=tmp, check=True,
+                              capture_output=True, text=True).stdout.strip()  # fmt: skip
         for _ in range(repeats):
             for name, cmd in runs.items():
                 c, t = cpu(), time.perf_counter()
                 subprocess.run(cmd, cwd=tmp, check=True, capture_output=True)
                 wall[name].append(time.perf_counter() - t)
                 used[name].append(cpu() - c)
-    print(f"\nwhole process, imports included (median of {repeats}, interleaved):")
+    print(f"\nwhole process, imports included (median of {repeats}, interleaved); actcheck: {tree}")
     print(f"{'contender':<34}{'wall (s)':>10}{'ratio':>8}{'CPU (s)':>10}{'ratio':>8}")
     bare = "python: bare matplotlib script"
     bw, bc = statistics.median(wall[bare]), statistics.median(used[bare])
