@@ -53,7 +53,7 @@ def sigmoid(x: Array) -> Array:
 
 
 def expit(x: Array) -> Array:
-    """σ(x) = e^x/(1+e^x) in three passes, within 2.5 ulp like ``sigmoid`` (the catalog's forwards).
+    """σ(x) = e^x/(1+e^x) in four passes, within 2.5 ulp like ``sigmoid`` (the catalog's forwards).
 
     x is clipped at 40, where σ is 1 in every float dtype, so e^x cannot overflow; far left,
     e^x/(1+e^x) = e^x keeps the subnormal tail (σ(-720) = 1.9e-313) that 1/(1+e^{-x}) loses.
@@ -100,7 +100,7 @@ def normal_cdf(x: Array) -> Array:
     large exponent carries no rounding error. float32 is computed in float64 and rounded once.
     """
     x = np.asarray(x)
-    # in place on flat float64 buffers (0-d input too): a dozen passes fewer allocations
+    # in place on flat float64 buffers (0-d input too): a dozen fewer temporaries
     y = np.abs(x.astype(np.float64, copy=False).ravel())
     np.minimum(y, _TAIL_END, out=y)
     h = y * 64.0
