@@ -38,11 +38,11 @@ from actcheck.errors import InputError
 from actcheck.primitives import (
     PDF_SAT,
     SAT,
+    expit,
     normal_cdf,
     normal_pdf,
     sech2,
     sigmoid,
-    sigmoid_fused,
     softplus,
 )
 
@@ -752,7 +752,7 @@ register(
         pytorch="torch.nn.functional.silu",
         formula=r"x\,\sigma(x)",
         derivative_formula=r"\sigma(x)\,(1+x(1-\sigma(x)))",
-        forward=lambda x, p: np.maximum(x, -SAT) * sigmoid_fused(x),
+        forward=lambda x, p: np.maximum(x, -SAT) * expit(x),
         derivative=_silu_derivative,
         second_derivative=_silu_second,
         reference=lambda mp, x, p: x / (1 + mp.exp(-x)),
@@ -1080,7 +1080,7 @@ register(
         pytorch="torch.sigmoid",
         formula=r"\sigma(x)=\frac{1}{1+e^{-x}}",
         derivative_formula=r"\sigma(x)\,(1-\sigma(x))",
-        forward=lambda x, p: sigmoid_fused(x),
+        forward=lambda x, p: expit(x),
         derivative=_sigmoid_derivative,
         # σ'' = σ'·(1 - 2σ) = -σ'·tanh(x/2)
         second_derivative=lambda x, p: -_sigmoid_derivative(x, p) * np.tanh(0.5 * x),

@@ -503,10 +503,44 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float = DEFAULT_
         # the settings read while saving, not while building: set here, or a caller's rc
         # (or none at all) decides them and the same figure gives different bytes
         with mpl.rc_context(SAVE_RC):
-            # facecolor "auto": the figure's own background (each theme sets it)
-            fig.savefig(tmp, format=fmt, dpi=dpi, facecolor="auto", metadata=_metadata(fmt))
+            if fmt != "png" or not _write_png(fig, tmp, dpi):
+                # facecolor "auto": the figure's own background (each theme sets it)
+                fig.savefig(tmp, format=fmt, dpi=dpi, facecolor="auto", metadata=_metadata(fmt))
 
     return write_atomically(target, write)
+
+
+def _write_png(fig: Figure, path: str, dpi: float) -> bool:
+    """Draw ``fig`` and write it as PNG: RGB when it is opaque, zlib level 3; False if not written.
+
+    The pixels are matplotlib's, but its PNG writer keeps an alpha channel that is 255
+    everywhere on an opaque figure and compresses at level 6: an RGB PNG at level 3 is
+    about as small and takes 0.05 s less to write for the default grid.
+    """
+    import io
+
+    import numpy as np
+    from PIL import Image, PngImagePlugin
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="rgba", dpi=dpi, facecolor="auto")
+    raw = buf.getbuffer()
+    # matplotlib's canvas is the size in pixels truncated, or rounded up when within 1e-8 of
+    # the next integer (3.11): the width that splits the buffer into rows of that height
+    w, h = fig.get_size_inches() * dpi
+    sizes = {(cw, len(raw) // (4 * cw)) for cw in (int(w), int(w + 1e-8)) if cw > 0}
+    sizes = {(cw, ch) for cw, ch in sizes if 4 * cw * ch == len(raw) and abs(ch - h) < 1}
+    if len(sizes) != 1:
+        return False
+    (width, height) = sizes.pop()
+    image = Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", 0, 1)
+    if np.frombuffer(raw, np.uint8)[3::4].min() == 255:
+        image = image.convert("RGB")
+    info = PngImagePlugin.PngInfo()
+    for key, value in _metadata("png").items():
+        info.add_text(key, value)
+    image.save(path, format="png", dpi=(dpi, dpi), pnginfo=info, compress_level=3)
+    return True
 
 
 # read by matplotlib at save time: same arguments, same bytes (SVG ids are salted hashes)

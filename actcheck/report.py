@@ -1,6 +1,7 @@
 """Rich renderables and JSON-ready data built from actcheck's objects.
 
-Functions here build and return renderables; the CLI owns the Console.
+Functions here build and return renderables; the CLI owns the Console. rich is imported
+inside the functions that use it: ``actcheck plot`` reads one line from here and never needs it.
 """
 
 from __future__ import annotations
@@ -9,15 +10,12 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rich import box
-from rich.console import Group
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
-
 from actcheck.formula import plain
 
 if TYPE_CHECKING:
+    from rich.console import Group
+    from rich.table import Table
+
     from actcheck.activations import Activation
     from actcheck.catalogcheck import GradcheckResult
     from actcheck.numdiff import ElementwiseResult, WorstPoint
@@ -38,6 +36,9 @@ def _val(v: float | str) -> str:
 
 def activation_table(acts: Sequence[Activation]) -> Table:
     """One row per activation: parameters, smoothness, kinks with the derivative used, formula."""
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title="actcheck catalog", show_lines=True, title_style="bold", expand=False)
     table.add_column("activation", style="bold cyan", no_wrap=True)
     table.add_column(escape("parameters [range]"), overflow="fold")
@@ -105,6 +106,11 @@ def _xor_name(act: Any) -> str:
 def xor_table(results: Sequence[Any]) -> Group:
     """One row per activation: success, epochs to the threshold, final loss, dead units,
     learned slope; then a few lines saying what the columns mean."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     first = results[0]
     table = Table(
         title=f"XOR: {xor_setup(first.config, [int(s) for s in first.seeds])}",
@@ -242,6 +248,8 @@ _SHORT_CONVENTION = {
 
 def _spec_cell(act: Activation) -> str:
     """The name, and non-default parameters on a dim line of their own (never cut mid-word)."""
+    from rich.markup import escape
+
     name, _, params = act.spec.partition(":")
     return name + (f"\n[dim]{escape(params.replace(',', ', '))}[/dim]" if params else "")
 
@@ -275,6 +283,9 @@ def gradcheck_table(results: Sequence[GradcheckResult], width: int | None = None
     ``width``: the terminal's; under GRADCHECK_WIDE columns the activation gets a row of
     its own above its checks, so the table fits 80 columns without dropping a column.
     """
+    from rich import box
+    from rich.table import Table
+
     title = "actcheck gradcheck"
     if results:
         r0 = results[0]
@@ -327,6 +338,8 @@ def gradcheck_table(results: Sequence[GradcheckResult], width: int | None = None
 
 def gradcheck_failures(results: Sequence[GradcheckResult], worst: int = 5) -> list[Table]:
     """For each failed check, a table of its worst points: how far past the bound they are."""
+    from rich.table import Table
+
     tables = []
     for r in results:
         for c in r.checks:
@@ -452,6 +465,7 @@ def impl_report(result: Any) -> Any:
     from rich.console import Group
     from rich.markup import escape
     from rich.panel import Panel
+    from rich.table import Table
 
     checked = getattr(result, "checked", ("x", *result.params))
     params = ", ".join(checked) if checked else "none found"
@@ -535,6 +549,8 @@ def _cell(v: Any) -> str:
 
 
 def _worst_table(worst: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table(title="worst points", title_justify="left", box=None, header_style="bold")
     keys = list(worst[0])
     for k in keys:

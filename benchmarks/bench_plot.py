@@ -10,7 +10,7 @@ imported first, so their import time counts for neither):
 Both at the default 150 dpi. "first" is the first call in the process (font and
 mathtext caches cold); "warm" is the median of the repeats after it.
 
-    python benchmarks/bench_plot.py [--repeats 5] [--cli]
+    python benchmarks/bench_plot.py [--repeats 5] [--cli [--bytecode]]
 """
 
 from __future__ import annotations
@@ -60,6 +60,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cli", action="store_true", help="also time whole processes")
+    parser.add_argument(
+        "--bytecode",
+        action="store_true",
+        help="with --cli: children may cache compiled bytecode (in a temporary folder, after "
+        "one warm-up run), as an installed package has it, even where "
+        "PYTHONDONTWRITEBYTECODE is set",
+    )
     args = parser.parse_args()
     split: dict[str, list[float]] = {"build": [], "save": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,7 +90,7 @@ def main() -> None:
     build, save = (statistics.median(split[k][1:]) for k in ("build", "save"))
     print(f"  of which build {build:.3f} s, save {save:.3f} s; file {size / 1024:.0f} KiB")
     if args.cli:
-        cli_times(args.repeats)
+        cli_times(args.repeats, args.bytecode)
 
 
 BARE_SCRIPT = (
@@ -93,12 +100,16 @@ BARE_SCRIPT = (
 )
 
 
-def cli_times(repeats: int) -> None:
+def cli_times(repeats: int, bytecode: bool = False) -> None:
     """Whole processes, imports included: `actcheck plot` vs a bare matplotlib script.
 
     Interleaved runs; medians of wall time and of CPU time (user + system of the
     child), the second less disturbed when other work shares the machine.
+    ``bytecode``: the children cache compiled modules in a temporary folder (after a
+    warm-up run of each), as an installed package has them; without it, a set
+    PYTHONDONTWRITEBYTECODE makes every run compile actcheck's sources.
     """
+    import os
     import resource
     import subprocess
     import sys
@@ -113,14 +124,26 @@ def cli_times(repeats: int) -> None:
     }
     wall: dict[str, list[float]] = {name: [] for name in runs}
     used: dict[str, list[float]] = {name: [] for name in runs}
+    env = dict(os.environ)
     with tempfile.TemporaryDirectory() as tmp:
+        if bytecode:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")
+            for cmd in runs.values():
+                subprocess.run(cmd, cwd=tmp, env=env, check=True, capture_output=True)
+        # the tree `python -m actcheck` runs there (PYTHONPATH first, else the installed one)
+        where = "import actcheck, os; print(os.path.dirname(actcheck.__file__))"
+        tree = subprocess.run([sys.executable, "-c", where], cwd=tmp, env=env, check=True,
+                              capture_output=True, text=True).stdout.strip()  # fmt: skip
         for _ in range(repeats):
             for name, cmd in runs.items():
                 c, t = cpu(), time.perf_counter()
-                subprocess.run(cmd, cwd=tmp, check=True, capture_output=True)
+                subprocess.run(cmd, cwd=tmp, env=env, check=True, capture_output=True)
                 wall[name].append(time.perf_counter() - t)
                 used[name].append(cpu() - c)
-    print(f"\nwhole process, imports included (median of {repeats}, interleaved):")
+    cached = "bytecode cached" if bytecode else "bytecode as the environment says"
+    print(f"\nwhole process, imports included (median of {repeats}, interleaved, {cached}); "
+          f"actcheck: {tree}")  # fmt: skip
     print(f"{'contender':<34}{'wall (s)':>10}{'ratio':>8}{'CPU (s)':>10}{'ratio':>8}")
     bare = "python: bare matplotlib script"
     bw, bc = statistics.median(wall[bare]), statistics.median(used[bare])

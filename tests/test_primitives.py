@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
+import mpmath as mp
 import numpy as np
 import pytest
 
 from actcheck import primitives as P
 
 EXTREMES = [-800.0, -40.0, -1.0, -0.0, 0.0, 1e-30, 1.0, 40.0, 800.0]
-FUNCS = [P.sigmoid, P.sigmoid_fused, P.softplus, P.sech2, P.normal_pdf, P.normal_cdf]
+FUNCS = [P.sigmoid, P.expit, P.softplus, P.sech2, P.normal_pdf, P.normal_cdf]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -38,5 +39,68 @@ def test_tails_and_limits():
 def test_sigmoid_forms_agree():
     x = np.linspace(-50, 50, 10001)
     # each within 2 ulp of the exact value
-    np.testing.assert_allclose(P.sigmoid(x), P.sigmoid_fused(x), rtol=5e-16, atol=0)
+    np.testing.assert_allclose(P.sigmoid(x), P.expit(x), rtol=5e-16, atol=0)
     np.testing.assert_allclose(P.sigmoid(x) + P.sigmoid(-x), 1.0, rtol=2e-16)
+
+
+# ---------------------------------------------------------------------------
+# expit and normal_cdf (the catalog's sigmoid, silu and gelu forwards) against mpmath, across
+# the whole float range: tails, subnormal results, ±inf-like magnitudes
+# ---------------------------------------------------------------------------
+
+
+def _ulps(got: np.ndarray, ref: list, dtype) -> np.ndarray:
+    """|got - ref| in units of the ulp at ref (below the normals: the smallest subnormal)."""
+    tiny = np.finfo(dtype).smallest_subnormal
+    err = [float(abs(mp.mpf(float(g)) - r)) for g, r in zip(got.tolist(), ref, strict=True)]
+    ulp = [float(np.spacing(np.array(max(abs(float(r)), tiny), dtype=dtype))) for r in ref]
+    return np.array(err) / np.array(ulp)
+
+
+_RNG = np.random.default_rng(12)
+_CDF_X = np.concatenate([
+    _RNG.uniform(-38.5, 9.0, 3000),
+    _RNG.standard_normal(1000),
+    [-38.4, -38.0, -37.5, -37.0, -30.0, -20.0, -5.0, -1e-300, -5e-324, 0.0, 5e-324, 1e-300, 8.3],
+])  # fmt: skip
+_SIGMOID_X = np.concatenate([
+    _RNG.uniform(-760.0, 50.0, 2000),
+    _RNG.standard_normal(1000) * 10,
+    [-1e300, -745.2, -745.0, -720.0, -709.8, -700.0, -5e-324, 0.0, 5e-324, 36.7, 40.0, 700.0],
+    [1e300],
+])  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_normal_cdf_matches_mpmath_in_both_tails(dtype):
+    """Φ to 12 ulp in float64 (the tail keeps its relative accuracy into the subnormals, where
+    erfc(-x/√2) lost ~1e3 ulp); float32 is rounded once from float64, so within 1 ulp."""
+    x = _CDF_X.astype(dtype)
+    with mp.workdps(40):
+        ref = [mp.ncdf(mp.mpf(float(v))) for v in x.tolist()]
+    err = _ulps(P.normal_cdf(x), ref, dtype)
+    worst = int(err.argmax())
+    assert err.max() <= (12 if dtype == np.float64 else 1), (x[worst], err[worst])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_expit_matches_mpmath_with_subnormal_tail(dtype):
+    """σ within 2.5 ulp everywhere, including the subnormal results left of -708 (float64);
+    float32 is rounded once from float64, so within 1 ulp."""
+    with np.errstate(over="ignore"):
+        x = _SIGMOID_X.astype(dtype)
+    with mp.workdps(40):
+        ref = [1 / (1 + mp.exp(-mp.mpf(float(v)))) for v in x.tolist()]
+    err = _ulps(P.expit(x), ref, dtype)
+    worst = int(err.argmax())
+    assert err.max() <= (2.5 if dtype == np.float64 else 1), (x[worst], err[worst])
+
+
+def test_catalog_tails_where_scipy_forms_underflowed():
+    """gelu(-38) and σ(-720) are subnormal, not 0 (erfc(-x/√2) and expit gave 0 there)."""
+    import actcheck
+
+    gelu, sigmoid = actcheck.get("gelu"), actcheck.get("sigmoid")
+    assert gelu.forward(np.array(-38.0)) == pytest.approx(-1.096462777e-314, rel=1e-8)
+    assert sigmoid.forward(np.array(-720.0)) == pytest.approx(2.0322308024e-313, rel=1e-9)
+    assert sigmoid.forward(np.array(-745.0)) == 5e-324

@@ -171,15 +171,24 @@ def test_unwritable_directory(runner, tmp_path):
         locked.chmod(0o700)
 
 
-def test_failed_write_leaves_no_partial_file(runner, tmp_path, monkeypatch):
+@pytest.mark.parametrize("stage", ["savefig", "png"])
+def test_failed_write_leaves_no_partial_file(runner, tmp_path, monkeypatch, stage):
+    """The disk fills up half-way: in matplotlib's savefig, or in the PNG writer after it."""
     from matplotlib.figure import Figure
+    from PIL import Image
 
-    def broken_savefig(self, fname, **kwargs):
-        with open(fname, "wb") as fh:
-            fh.write(b"half a png")
+    def half_then_fail(fname):
+        if hasattr(fname, "write"):  # savefig into actcheck's buffer
+            fname.write(b"half a png")
+        else:
+            with open(fname, "wb") as fh:
+                fh.write(b"half a png")
         raise OSError("disk full")
 
-    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    if stage == "savefig":
+        monkeypatch.setattr(Figure, "savefig", lambda self, fname, **kw: half_then_fail(fname))
+    else:
+        monkeypatch.setattr(Image.Image, "save", lambda self, fp, **kw: half_then_fail(fp))
     res = runner.invoke(cli, ["train-xor", "relu", *FAST, "-o", "loss.png"])
     assert res.exit_code == 2
     assert res.output.strip().splitlines()[-1] == "Error: cannot write chart 'loss.png': disk full"

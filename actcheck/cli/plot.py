@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import click
@@ -160,10 +162,11 @@ def plot_command(
     plotdata.check_size(len(acts), spec["samples"], len(orders))  # type: ignore[arg-type]
     if show and plotting.has_display():
         open_show_backend()  # an unusable MPLBACKEND: said now, before the work
-    fig = plotting.activation_figure(acts, plotting.PlotSpec(orders=orders, **spec))  # type: ignore[arg-type]
-    write_figure(fig, output, "figure", dpi=dpi)
-    # beside a figure written to stdout, the line goes to stderr
-    click.echo(report.wrote_figure(output, plotting.output_format(output), fig, dpi), err=taken)
+    with _imports_set_aside():
+        fig = plotting.activation_figure(acts, plotting.PlotSpec(orders=orders, **spec))  # type: ignore[arg-type]
+        write_figure(fig, output, "figure", dpi=dpi)
+        # beside a figure written to stdout, the line goes to stderr
+        click.echo(report.wrote_figure(output, plotting.output_format(output), fig, dpi), err=taken)
     if show:
         if plotting.has_display():
             plotting.show_figure(fig)
@@ -171,3 +174,24 @@ def plot_command(
             click.echo(
                 "--show: no display found (DISPLAY is not set); open the file instead.", err=True
             )
+
+
+@contextlib.contextmanager
+def _imports_set_aside() -> Iterator[None]:
+    """Keep what is imported so far out of the cyclic garbage collector's sight (gc.freeze).
+
+    Building and drawing the default grid makes about 100,000 objects, and each full
+    collection would also walk the modules' own (matplotlib's, numpy's): 0.08 s of a 1.3 s
+    run. Unfrozen afterwards, for a process that goes on (CliRunner, a caller's own).
+    """
+    import gc
+
+    # what activation_figure and the PNG writer import, now, so that the freeze covers it
+    import matplotlib.figure  # noqa: F401
+    from matplotlib.backends import backend_agg  # noqa: F401
+
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
