@@ -60,9 +60,15 @@ def interleaved(
     out: dict[str, object] = {}
     for _ in range(repeat):
         for key, fn in contenders.items():
+            time.sleep(SETTLE)
             t, out[key] = timed(fn, 1)
             best[key] = min(best[key], t)
     return best, out
+
+
+# A pause before each timed call: torch's OpenMP workers keep spinning for a while after
+# each parallel region, and a contender timed in that while shares the cores with them
+SETTLE = 0.05
 
 
 def loop_check(act: Activation, x: np.ndarray) -> np.ndarray:
