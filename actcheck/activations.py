@@ -383,7 +383,8 @@ def _leaky_forward(x: Array, a: float) -> Array:
 
 
 def _leaky_derivative(x: Array, a: float) -> Array:
-    return np.where(x > 0, 1, a).astype(x.dtype)
+    one = x.dtype.type(1)  # both branches in x's dtype: no float64 array to cast back
+    return np.where(x > 0, one, x.dtype.type(a))
 
 
 def _elu_neg(x: Array) -> Array:
@@ -989,9 +990,25 @@ def _hardswish_forward(x: Array, p: Params) -> Array:
     return y
 
 
+def _hardsigmoid_forward(x: Array, p: Params) -> Array:
+    """clip(x + 3, 0, 6)/6, in one buffer."""
+    if x.ndim == 0:  # numpy gives scalars, not arrays, for 0-d input: nothing to write into
+        return _hardsigmoid_forward(x.reshape(1), p).reshape(())
+    y = np.add(x, 3)
+    np.clip(y, 0, 6, out=y)
+    y /= 6
+    return y
+
+
 def _hardswish_derivative(x: Array, p: Params) -> Array:
     # PyTorch 2.13 takes the outer branch at both kinks: 0 at -3, 1 at +3
-    return np.where(x >= 3, 1, np.where(x > -3, x / 3 + 0.5, 0)).astype(x.dtype)
+    if x.ndim == 0:  # numpy gives scalars, not arrays, for 0-d input: nothing to write into
+        return _hardswish_derivative(x.reshape(1), p).reshape(())
+    d = x / 3  # in place from here: x/3 + 1/2 inside, then the outer branches
+    d += 0.5
+    np.copyto(d, 0.0, where=x <= -3)
+    np.copyto(d, 1.0, where=x >= 3)
+    return d
 
 
 register(
@@ -1020,7 +1037,7 @@ register(
         pytorch="torch.nn.functional.hardsigmoid",
         formula=r"\frac{\min(\max(0,\,x+3),\,6)}{6}",
         derivative_formula=r"\frac{1}{6}\ \mathrm{if}\ -3<x<3\ \mathrm{else}\ 0",
-        forward=lambda x, p: np.clip(x + 3, 0, 6) / 6,
+        forward=_hardsigmoid_forward,
         derivative=lambda x, p: np.where((x > -3) & (x < 3), 1 / 6, 0).astype(x.dtype),
         second_derivative=lambda x, p: _zeros(x),
         reference=lambda mp, x, p: _clamp(mp, x + 3, 0, 6) / 6,
