@@ -269,7 +269,10 @@ class ProbeSample:
         self.fixed = _fixed_probes(kinks, (self.lo, self.hi), self.dtype)
         self.size = block or BLOCK_POINTS
         self.blocks = -(-points // self.size)
-        edges = self._to_x(np.arange(1, self.blocks, dtype=np.float64) * self.size / points)
+        # each block's lowest possible point, with the arithmetic of _cells (U = 0)
+        edges = np.arange(1, self.blocks, dtype=np.float64) * self.size
+        edges *= 1.0 / points
+        edges = self._to_x(edges)
         self.cuts = np.concatenate(([0], np.searchsorted(self.fixed, edges), [self.fixed.size]))
         self.room = points + self.fixed.size  # points in all, at most
 
