@@ -53,7 +53,7 @@ DEFAULT_POINTS = defaults.POINTS
 DEFAULT_RANGE = defaults.RANGE
 DEFAULT_SEED = defaults.SEED
 GRID_POINTS = 401
-BLOCK_POINTS = 1 << 17  # random points per block: checked in parallel, then merged or reduced
+BLOCK_POINTS = 1 << 18  # random points per block: checked in parallel, then merged or reduced
 MIN_BLOCK_POINTS = 1 << 14  # blocks are not cut smaller than this to share them among threads
 STREAM_POINTS = 1 << 22  # above this many points a check keeps statistics and its worst points
 FOLD_BLOCKS = 64  # streamed: blocks' kept points and statistics are merged every this many
@@ -505,7 +505,7 @@ def gradcheck(
 
 def _balanced(points: int, workers: int) -> int:
     """Points per block: at most ``BLOCK_POINTS``, in a number of blocks that the workers
-    share evenly (8 blocks of 125,000 for a million points on 2 threads, not 7 full ones
+    share evenly (4 blocks of 250,000 for a million points on 2 threads, not 3 full ones
     and a short one: no thread waits on the last). The sample does not depend on it."""
     blocks = -(-points // BLOCK_POINTS)
     shared = -(-blocks // workers) * workers

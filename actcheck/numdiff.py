@@ -636,7 +636,7 @@ def _weight_sum(scheme: tuple[Array, Array, Array]) -> float:
     return float(np.sum(np.abs((_RICHARDSON + 1) * wf - wc))) / _RICHARDSON
 
 
-BLOCK = 1 << 17  # points per pass of the hot loop: a catalog block in one pass (fewer ufunc calls)
+BLOCK = 1 << 18  # points per pass of the hot loop: a catalog block in one pass (fewer ufunc calls)
 
 
 def _blocks(n: int):

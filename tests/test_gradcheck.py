@@ -370,8 +370,8 @@ def test_a_streamed_check_keeps_the_statistics_and_the_worst_points(monkeypatch,
 
 def test_blocks_are_shared_evenly_among_the_threads():
     size = catalogcheck._balanced
-    assert size(1_000_000, 2) == 125_000  # 8 blocks, 4 per thread, none short
-    assert size(1_000_000, 3) == -(-1_000_000 // 9)
+    assert size(1_000_000, 2) == 250_000  # 4 blocks, 2 per thread, none short
+    assert size(1_000_000, 3) == -(-1_000_000 // 6)  # 6 blocks, 2 per thread
     assert size(20_000, 2) == 20_000  # too small to be worth cutting
     assert size(10**9, 2) <= catalogcheck.BLOCK_POINTS
     for points, workers in [(1, 2), (131_073, 2), (5_000_000, 4)]:
