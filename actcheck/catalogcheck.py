@@ -38,6 +38,7 @@ from actcheck.errors import GradcheckError, InputError
 from actcheck.heap import keep_freed_memory
 from actcheck.numdiff import (
     KEEP_WORST,
+    PER_POINT,
     ElementwiseResult,
     KinkReport,
     check_direction,
@@ -74,13 +75,13 @@ EXTRA_TINY = {"float64": (1e-100, 1e-300, 1e-310, 5e-324), "float32": (1e-38, 1e
 
 # peak memory of one check per probe point and byte of the dtype (measured: ~250 bytes a
 # float64 point for softplus with its parameter derivatives; a margin on top)
-BYTES_PER_POINT_ITEM = 50
+BYTESPER_POINT_ITEM = 50
 
 
 def memory_estimate(points: int, dtype: str = "float64") -> int:
     """Bytes a gradcheck of ``points`` random points holds at its peak: per point up to
     ``STREAM_POINTS``; beyond that the check streams blocks and its memory stays flat."""
-    return min(int(points), STREAM_POINTS) * BYTES_PER_POINT_ITEM * np.dtype(dtype).itemsize
+    return min(int(points), STREAM_POINTS) * BYTESPER_POINT_ITEM * np.dtype(dtype).itemsize
 
 
 def check_size(points: int, dtype: str = "float64") -> None:
@@ -89,7 +90,7 @@ def check_size(points: int, dtype: str = "float64") -> None:
 
     need = memory_estimate(points, dtype)
     if need > defaults.MEMORY_LIMIT:
-        most = defaults.MEMORY_LIMIT // (BYTES_PER_POINT_ITEM * np.dtype(dtype).itemsize)
+        most = defaults.MEMORY_LIMIT // (BYTESPER_POINT_ITEM * np.dtype(dtype).itemsize)
         raise too_big(f"{points:,} points", need, f"use at most {most:,} points")
 
 
@@ -542,10 +543,6 @@ def _block_checker(
     return check
 
 
-_PER_POINT = {"x": np.float64, "analytic": np.float64, "numerical": np.float64,
-              "bound": np.float64, "method": np.int8, "verdict": np.int8}  # fmt: skip
-
-
 class _Joined:
     """The checks of consecutive blocks, joined as they arrive.
 
@@ -567,7 +564,7 @@ class _Joined:
         if capacity:
             x = np.empty(capacity)  # every check of a block is at the same points: one copy
             self.arrays = [{k: x if k == "x" else np.empty(capacity, t)
-                            for k, t in _PER_POINT.items()} for _ in range(checks)]  # fmt: skip
+                            for k, t in PER_POINT.items()} for _ in range(checks)]  # fmt: skip
 
     def placing(
         self, check: Callable[..., list[ElementwiseResult]], block: Callable[[int], tuple]
@@ -589,7 +586,7 @@ class _Joined:
             into = [{k: a[at : at + m] for k, a in d.items() if k != "x" or i == 0}
                     for i, d in enumerate(self.arrays)]  # fmt: skip
             checks = check(xs, into)
-            return [dataclasses.replace(c, **{k: getattr(c, k)[:0] for k in _PER_POINT})
+            return [dataclasses.replace(c, **{k: getattr(c, k)[:0] for k in PER_POINT})
                     for c in checks], at, m  # fmt: skip
 
         return placed

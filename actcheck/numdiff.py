@@ -1205,14 +1205,18 @@ def _own_sides(xdir: _XDirection, geo: _Geometry, x64: Array, eps: float, tol: T
             yield idx, code, _estimate(xdir, scheme, steps, idx, x64, eps, tol)
 
 
+# An ElementwiseResult's per-point arrays and their dtypes (what ``out=`` may hold)
+PER_POINT: dict[str, Any] = {
+    "x": np.float64, "analytic": np.float64, "numerical": np.float64,
+    "bound": np.float64, "method": np.int8, "verdict": np.int8,
+}  # fmt: skip
+
+
 class _Outputs:
     """Where a check's per-point arrays go: the caller's ``out`` arrays when it gives them
     (a block of a bigger result: no copy afterwards), new ones otherwise."""
 
-    _DTYPES: ClassVar[dict[str, Any]] = {
-        "x": np.float64, "analytic": np.float64, "numerical": np.float64,
-        "bound": np.float64, "method": np.int8, "verdict": np.int8,
-    }  # fmt: skip
+    _DTYPES: ClassVar[dict[str, Any]] = PER_POINT
 
     def __init__(self, out: Mapping[str, Array] | None, n: int):
         self.out = dict(out or {})
