@@ -456,3 +456,12 @@ def test_the_plot_command_loads_neither_scipy_nor_rich(tmp_path):
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert out.stdout.splitlines()[-1] == "[]", out.stdout
+
+
+@pytest.mark.parametrize("dpi", ["20", "150", "77"])
+def test_the_size_said_is_the_size_written(run, tmp_path, dpi):
+    # the default grid at 150 dpi is 937.5 px wide, which Agg truncates to 937
+    r = run("relu", "leaky_relu", "--samples", "16", "--dpi", dpi, "-o", "f.png")
+    assert r.exit_code == 0, r.output
+    w, h = _png_size((tmp_path / "f.png").read_bytes())
+    assert f"PNG, {w}x{h} px" in r.output
