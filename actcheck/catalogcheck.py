@@ -75,13 +75,13 @@ EXTRA_TINY = {"float64": (1e-100, 1e-300, 1e-310, 5e-324), "float32": (1e-38, 1e
 
 # peak memory of one check per probe point and byte of the dtype (measured: ~250 bytes a
 # float64 point for softplus with its parameter derivatives; a margin on top)
-BYTESPER_POINT_ITEM = 50
+BYTES_PER_POINT_ITEM = 50
 
 
 def memory_estimate(points: int, dtype: str = "float64") -> int:
     """Bytes a gradcheck of ``points`` random points holds at its peak: per point up to
     ``STREAM_POINTS``; beyond that the check streams blocks and its memory stays flat."""
-    return min(int(points), STREAM_POINTS) * BYTESPER_POINT_ITEM * np.dtype(dtype).itemsize
+    return min(int(points), STREAM_POINTS) * BYTES_PER_POINT_ITEM * np.dtype(dtype).itemsize
 
 
 def check_size(points: int, dtype: str = "float64") -> None:
@@ -90,7 +90,7 @@ def check_size(points: int, dtype: str = "float64") -> None:
 
     need = memory_estimate(points, dtype)
     if need > defaults.MEMORY_LIMIT:
-        most = defaults.MEMORY_LIMIT // (BYTESPER_POINT_ITEM * np.dtype(dtype).itemsize)
+        most = defaults.MEMORY_LIMIT // (BYTES_PER_POINT_ITEM * np.dtype(dtype).itemsize)
         raise too_big(f"{points:,} points", need, f"use at most {most:,} points")
 
 
