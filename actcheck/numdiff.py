@@ -100,7 +100,7 @@ import itertools
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -652,18 +652,22 @@ def _judge_all(
     tol: Tolerances,
     out: tuple[Array, Array, Array] | None = None,
     work: tuple[Array, Array, Array] | None = None,
+    allow: Array | float | None = None,
 ) -> tuple[Array, Array, Array]:
     """Bound, verdict and 'suspect' at every point of an estimate (into ``out`` if given;
-    ``work``: two float scratch arrays and a bool one of the same size).
+    ``work``: two float scratch arrays and a bool one of the same size). ``lever`` and
+    ``allow`` (default: ``lever``) are arrays of the points' size or scalars (along θ).
 
-    bound = safety·(truncation + round-off) + analytic_ulps·(ε·(|f'| + |f|/max(|x|,1)) + floor);
-    suspect: failed, non-finite, rough (large truncation) or bent (a kink at x).
+    bound = safety·(truncation + round-off) + analytic_ulps·(ε·(|f'| + |f|/allow) + floor);
+    suspect: failed, non-finite, rough (truncation beyond suspect_rel·(|f'| + |f|/lever))
+    or bent (a kink at x).
     """
     n = analytic.size
     bound, verdict, suspect = out or (np.empty(n), np.empty(n, np.int8), np.empty(n, bool))
     scale, err, flag = work or (np.empty(n), np.empty(n), np.empty(n, bool))
+    allow = lever if allow is None else allow
     with np.errstate(all="ignore"):
-        np.divide(main.fabs, lever, out=scale)  # |f'| + |f|/max(|x|, step_floor): f' scale
+        np.divide(main.fabs, allow, out=scale)  # |f'| + |f|/max(|x|, step_floor): f' scale
         np.abs(main.value, out=err)
         scale += err
         np.add(main.trunc, main.noise, out=bound)
@@ -677,6 +681,10 @@ def _judge_all(
         np.isnan(err, out=flag)
         suspect |= flag  # NaN on either side
         verdict[...] = suspect  # MISMATCH = 1, PASS = 0
+        if allow is not lever:  # the suspect tests take |f|/lever
+            np.divide(main.fabs, lever, out=scale)
+            np.abs(main.value, out=err)
+            scale += err
         np.multiply(scale, tol.suspect_rel, out=err)
         np.greater(main.trunc, err, out=flag)
         suspect |= flag
@@ -684,7 +692,11 @@ def _judge_all(
             np.multiply(scale, tol.suspect_bend * tol.step, out=err)
             np.greater(main.bend, err, out=flag)
             suspect |= flag
-    if not np.isfinite(main.value, out=flag).all():
+        # one read of the values; the exact test only when the sum is not finite (a NaN or
+        # an inf among them, or finite values whose sum overflows)
+        finite = np.isfinite(np.add.reduce(main.value))
+    if not finite:
+        np.isfinite(main.value, out=flag)
         bad = ~flag
         suspect |= bad
         verdict[bad & ~np.isfinite(analytic)] = SKIPPED
@@ -701,38 +713,14 @@ def _central_judged(
     bend: bool,
     out: tuple[Array, Array, Array] | None = None,
 ) -> tuple[Array, Array, Array, Array]:
-    """The hot path: the central estimate and its verdict at all N points (numerical, bound
-    and verdict into ``out`` when given), then 'suspect'.
-
-    Four calls of f on all points, then ``_judged`` block by block in reused buffers, so
-    that its temporaries stay in cache (only results are full-size).
-    """
+    """The hot path: four calls of f on all points, then ``_judged_blocks`` (numerical,
+    bound and verdict into ``out`` when given, then 'suspect')."""
     values = xdir.stencil(_CENTRAL, h, None)
-    n = lever.size
-    value, bound, verdict = out or (np.empty(n), np.empty(n), np.empty(n, np.int8))
-    suspect = np.empty(n, bool)
-    work = _Work(min(n, BLOCK))
-    for sl in _blocks(n):
-        vs = [v[sl] for v in values]
-        o = (value[sl], bound[sl], verdict[sl], suspect[sl])
-        lv = lever[sl]  # one object: the allowance and the suspect test share the scale
-        _judged(vs, h[sl], lv, lv, analytic[sl], eps, tol, bend, o, work)
-    return value, bound, verdict, suspect
+    return _judged_blocks(values, h, lever, lever, analytic, eps, tol, bend, out)
 
 
-class _Work:
-    """Scratch arrays of one block, reused block after block (``cut(m)``: the first m)."""
-
-    def __init__(self, k: int):
-        self.floats = [np.empty(k) for _ in range(4)]
-        self.flag = np.empty(k, bool)
-
-    def cut(self, m: int) -> tuple[list[Array], Array]:
-        return [a[:m] for a in self.floats], self.flag[:m]
-
-
-def _judged(
-    v: list[Array],
+def _judged_blocks(
+    values: list[Array],
     h: Array | float,
     lever: Array | float,
     allow: Array | float,
@@ -740,81 +728,31 @@ def _judged(
     eps: float,
     tol: Tolerances,
     bend: bool,
-    out: tuple[Array, Array, Array, Array],
-    work: _Work,
-) -> None:
-    """The central estimate of one block and its verdict, in as few passes as it takes.
+    out: tuple[Array, Array, Array] | None,
+) -> tuple[Array, Array, Array, Array]:
+    """The central estimate (``_combine``) and its verdict (``_judge_all``) at all N points
+    of a stencil's f values, block by block in reused buffers so that the temporaries stay
+    small (only results are full-size). ``h``, ``lever`` and ``allow`` are per point along
+    x and scalars along θ (``allow`` may be ``lever`` itself)."""
+    n = analytic.size
+    value, bound, verdict = out or (np.empty(n), np.empty(n), np.empty(n, np.int8))
+    suspect = np.empty(n, bool)
+    k = min(n, BLOCK)
+    floats, flag = [np.empty(k) for _ in range(6)], np.empty(k, bool)
 
-    ``v``: f at x - h, x - h/2, x + h/2, x + h; ``h`` and ``lever`` (max(|x|, step_floor),
-    the noise model's |x|) are per point along x and scalars along θ, ``allow`` is the
-    lever of the analytic allowance. Writes into ``out`` = (numerical, bound, verdict,
-    suspect):
+    def cut(a: Array | float, sl: slice) -> Array | float:
+        return a[sl] if isinstance(a, np.ndarray) else a
 
-        R = D(h/2) + (D(h/2) - D(h))/3,  truncation = |D(h/2) - D(h)|/3
-        round-off = f_ulps·Σ|w|·(ε·(|R|·lever + max|f(x ± h)|) + floor)/h
-        bound = safety·(truncation + round-off) + analytic_ulps·(ε·(|R| + |f|/allow) + floor)
-        fail: |analytic - R| > bound, or NaN;  suspect: fail, non-finite R, truncation
-        beyond suspect_rel·(|R| + |f|/lever), or (``bend``) |f(x+h) + f(x-h) -
-        f(x+h/2) - f(x-h/2)|/h beyond suspect_bend·step of it.
-    """
-    value, bound, verdict, suspect = out
-    (trunc, fmax, scale, err), flag = work.cut(value.size)
-    with np.errstate(all="ignore"):
-        np.subtract(v[3], v[0], out=trunc)
-        trunc *= 0.5
-        np.subtract(v[2], v[1], out=value)
-        value /= h  # D(h/2)
-        trunc /= h  # D(h)
-        np.subtract(value, trunc, out=trunc)
-        trunc /= _RICHARDSON
-        value += trunc
-        np.abs(trunc, out=trunc)
-        # the outermost stencil points bound |f| near x well enough for a noise model
-        np.abs(v[0], out=fmax)
-        np.abs(v[3], out=scale)
-        np.maximum(fmax, scale, out=fmax)
-        np.abs(value, out=err)
-        np.multiply(err, lever, out=bound)  # the round-off, then the whole bound
-        bound += fmax
-        bound *= eps
-        bound += _FLOOR[eps]
-        bound *= tol.f_ulps * _weight_sum(_CENTRAL)
-        bound /= h
-        bound += trunc
-        bound *= tol.safety
-        np.divide(fmax, allow, out=scale)  # |R| + |f|/allow: the scale of f'
-        scale += err
-        np.multiply(scale, tol.analytic_ulps * eps, out=err)
-        bound += err
-        bound += tol.analytic_ulps * _FLOOR[eps]
-        np.subtract(analytic, value, out=err)
-        np.abs(err, out=err)
-        np.less_equal(err, bound, out=flag)  # false for NaN on either side
-        np.logical_not(flag, out=suspect)
-        verdict[...] = suspect  # MISMATCH = 1, PASS = 0
-        if allow is not lever:
-            np.divide(fmax, lever, out=scale)
-            np.abs(value, out=err)
-            scale += err
-        np.multiply(scale, tol.suspect_rel, out=err)
-        np.greater(trunc, err, out=flag)
-        suspect |= flag
-        if bend:  # a kink right at x: |f'(x+) - f'(x-)|/2, invisible to Richardson
-            np.add(v[0], v[3], out=fmax)
-            np.add(v[1], v[2], out=trunc)
-            fmax -= trunc
-            np.abs(fmax, out=fmax)
-            fmax /= h
-            np.multiply(scale, tol.suspect_bend * tol.step, out=err)
-            np.greater(fmax, err, out=flag)
-            suspect |= flag
-    with np.errstate(all="ignore"):  # a sum of huge values overflows: then the exact test
-        finite = np.isfinite(np.add.reduce(value))  # one read instead of a mask
-    if not finite:
-        np.isfinite(value, out=flag)
-        bad = ~flag
-        suspect |= bad
-        verdict[bad & ~np.isfinite(analytic)] = SKIPPED
+    for sl in _blocks(n):
+        m = sl.stop - sl.start
+        trunc, noise, fmax, tmp, bent, err = (a[:m] for a in floats)
+        lv = cut(lever, sl)
+        est = _combine([v[sl] for v in values], _CENTRAL, cut(h, sl), lv, eps, tol, bend,
+                       [value[sl], trunc, noise, fmax, tmp, bent])  # fmt: skip
+        al = lv if allow is lever else cut(allow, sl)
+        o = (bound[sl], verdict[sl], suspect[sl])
+        _judge_all(est, analytic[sl], lv, eps, tol, o, (tmp, err, flag[:m]), al)
+    return value, bound, verdict, suspect
 
 
 @functools.cache
@@ -1216,25 +1154,23 @@ class _Outputs:
     """Where a check's per-point arrays go: the caller's ``out`` arrays when it gives them
     (a block of a bigger result: no copy afterwards), new ones otherwise."""
 
-    _DTYPES: ClassVar[dict[str, Any]] = PER_POINT
-
     def __init__(self, out: Mapping[str, Array] | None, n: int):
         self.out = dict(out or {})
         self.n = n
         for key, a in self.out.items():
-            if key not in self._DTYPES or a.shape != (n,) or a.dtype != self._DTYPES[key]:
-                raise ValueError(f"out[{key!r}] must be a {self._DTYPES.get(key)} array of {n}")
+            if key not in PER_POINT or a.shape != (n,) or a.dtype != PER_POINT[key]:
+                raise ValueError(f"out[{key!r}] must be a {PER_POINT.get(key)} array of {n}")
 
     def array(self, key: str) -> Array:
         """The array for field ``key``, to be written."""
-        return self.out[key] if key in self.out else np.empty(self.n, self._DTYPES[key])
+        return self.out[key] if key in self.out else np.empty(self.n, PER_POINT[key])
 
     def filled(self, key: str, values: Array) -> Array:
         """``values`` as field ``key`` (float64 for floats): copied into ``out[key]`` if given."""
         if key in self.out:
             np.copyto(self.out[key], values, casting="unsafe")
             return self.out[key]
-        return values.astype(self._DTYPES[key], copy=False)
+        return values.astype(PER_POINT[key], copy=False)
 
     def judged(self) -> tuple[Array, Array, Array]:
         """The arrays (numerical, bound, verdict) to write into."""
@@ -1666,22 +1602,13 @@ def _direction_judged(
     tol: Tolerances,
     out: tuple[Array, Array, Array] | None = None,
 ) -> tuple[Array, Array, Array, Array]:
-    """``_central_judged`` along θ (numerical, bound and verdict into ``out`` when given):
-    one step for every point, so ``_judged`` gets scalars for h and the lever, and the
-    analytic allowance takes max(|θ|, 1)."""
-    n = analytic.size
-    # one step along θ for every point: the stencil is four calls of f at θ ± h, θ ± h/2
+    """``_central_judged`` along θ: one step for every point (scalars for h and the
+    lever), and the analytic allowance takes max(|θ|, 1)."""
+    # the stencil is four calls of f at θ ± h, θ ± h/2
     values = sdir.stencil(_CENTRAL, np.full(1, hs), None)
-    value, bound, verdict = out or (np.empty(n), np.empty(n), np.empty(n, np.int8))
-    suspect = np.empty(n, bool)
-    work = _Work(min(n, BLOCK))
     allow = max(lever, 1.0)
     allow = lever if allow == lever else allow
-    for sl in _blocks(n):
-        vs = [v[sl] for v in values]
-        o = (value[sl], bound[sl], verdict[sl], suspect[sl])
-        _judged(vs, hs, lever, allow, analytic[sl], eps, tol, False, o, work)
-    return value, bound, verdict, suspect
+    return _judged_blocks(values, hs, lever, allow, analytic, eps, tol, False, out)
 
 
 def richardson_central(
