@@ -58,7 +58,7 @@ BLOCK_POINTS = 1 << 18  # random points per block: checked in parallel, then mer
 MIN_BLOCK_POINTS = 1 << 14  # blocks are not cut smaller than this to share them among threads
 STREAM_POINTS = 1 << 22  # above this many points a check keeps statistics and its worst points
 FOLD_BLOCKS = 64  # streamed: blocks' kept points and statistics are merged every this many
-LOOKAHEAD_BLOCKS = 8  # blocks sampled ahead of the checks, at least (few cores: no waits)
+LOOKAHEAD_BLOCKS = 8  # blocks submitted ahead of the one collected, at least
 DISTRIBUTIONS = defaults.DISTRIBUTIONS
 DTYPES = defaults.DTYPES
 # probes around each kink: multiples of the difference step, and the first few floats either
@@ -252,16 +252,9 @@ class ProbeSample:
     block; repeats (float32 rounding) are dropped, -0.0 and +0.0 both kept.
     """
 
-    def __init__(
-        self,
-        kinks: Sequence[float] = (),
-        points: int = DEFAULT_POINTS,
-        x_range: tuple[float, float] = DEFAULT_RANGE,
-        distribution: str = "uniform",
-        seed: int = DEFAULT_SEED,
-        dtype: str = "float64",
-        block: int | None = None,
-    ):
+    def __init__(self, kinks: Sequence[float], points: int, x_range: tuple[float, float],
+                 distribution: str, seed: int, dtype: str, block: int | None):  # fmt: skip
+        # the arguments of probe_blocks, which has the defaults
         _validate(points, x_range, distribution, dtype)
         check_size(points, dtype)
         self.points, self.distribution, self.seed = points, distribution, seed
@@ -660,22 +653,20 @@ def _run_blocks(
     if workers <= 1 or count <= 1:
         for j in range(count):
             finish(check(j))
-        if progress is not None and done < total:
-            progress(total, total)
-        return
-    with ThreadPoolExecutor(workers) as pool:
-        pending: deque[Future] = deque()
-        try:
-            for j in range(count):
-                pending.append(pool.submit(check, j))
-                if len(pending) >= max(2 * workers, LOOKAHEAD_BLOCKS):
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            pending: deque[Future] = deque()
+            try:
+                for j in range(count):
+                    pending.append(pool.submit(check, j))
+                    if len(pending) >= max(2 * workers, LOOKAHEAD_BLOCKS):
+                        finish(pending.popleft().result())
+                while pending:
                     finish(pending.popleft().result())
-            while pending:
-                finish(pending.popleft().result())
-        except BaseException:  # Ctrl-C or an exception in f: start no more blocks
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    if progress is not None and done < total:
+            except BaseException:  # Ctrl-C or an exception in f: start no more blocks
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    if progress is not None and done < total:  # repeats dropped: the count fell short
         progress(total, total)
 
 
@@ -712,22 +703,19 @@ def _param_check(
     out: dict[str, Array] | None = None,
 ) -> ElementwiseResult:
     theta = float(act.params[name])
-    dt = xs.dtype
 
-    def shifted(d: float) -> Array:
+    def shifted(d: float, idx: Array | None = None) -> Array:
+        """f(x; θ + d) at every point, or at the points ``idx``."""
+        at = xs if idx is None else xs[idx]
         moved = _moved(act, name, theta + d)
         if moved is None:
             # outside the parameter's range: this side of the stencil does not exist
-            return np.full(xs.shape, np.nan, dt)
-        return moved.forward(xs)
-
-    def shifted_at(d: float, idx: Array) -> Array:
-        moved = _moved(act, name, theta + d)
-        return np.full(idx.size, np.nan, dt) if moved is None else moved.forward(xs[idx])
+            return np.full(at.shape, np.nan, at.dtype)
+        return moved.forward(at)
 
     return check_direction(
         shifted, analytic, xs, scale=theta, wrt=name, step=step, out=out,
-        shifted_at=shifted_at, **common,
+        shifted_at=shifted, **common,
     )  # fmt: skip
 
 
