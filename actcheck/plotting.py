@@ -510,6 +510,14 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float = DEFAULT_
     return write_atomically(target, write)
 
 
+def pixel_size(fig: Figure, dpi: float) -> tuple[int, int]:
+    """(width, height) in pixels of ``fig`` saved at ``dpi``: matplotlib (3.11) truncates
+    size·dpi, rounding up within 1e-8 of the next integer (the default grid at 150 dpi is
+    937.5 px wide: 937)."""
+    w, h = fig.get_size_inches()
+    return int(w * dpi + 1e-8), int(h * dpi + 1e-8)
+
+
 def _write_png(fig: Figure, path: str, dpi: float) -> bool:
     """Draw ``fig`` and write it as PNG: RGB when it is opaque, zlib level 3; False if not written.
 
@@ -525,14 +533,9 @@ def _write_png(fig: Figure, path: str, dpi: float) -> bool:
     buf = io.BytesIO()
     fig.savefig(buf, format="rgba", dpi=dpi, facecolor="auto")
     raw = buf.getbuffer()
-    # matplotlib's canvas is the size in pixels truncated, or rounded up when within 1e-8 of
-    # the next integer (3.11): the width that splits the buffer into rows of that height
-    w, h = fig.get_size_inches() * dpi
-    sizes = {(cw, len(raw) // (4 * cw)) for cw in (int(w), int(w + 1e-8)) if cw > 0}
-    sizes = {(cw, ch) for cw, ch in sizes if 4 * cw * ch == len(raw) and abs(ch - h) < 1}
-    if len(sizes) != 1:
+    width, height = pixel_size(fig, dpi)
+    if 4 * width * height != len(raw):  # another matplotlib's rounding: its own writer
         return False
-    (width, height) = sizes.pop()
     image = Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", 0, 1)
     if np.frombuffer(raw, np.uint8)[3::4].min() == 255:
         image = image.convert("RGB")

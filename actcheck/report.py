@@ -224,8 +224,10 @@ def wrote_figure(path: str, fmt: str, fig: Any, dpi: float) -> str:
     """``Wrote PATH (PNG, WxH px)``, or the size in inches for vector formats (ASCII: any
     terminal shows it)."""
     w, h = fig.get_size_inches()
-    if fmt == "png":  # matplotlib truncates size·dpi (937.5 px is 937), 1e-8 below rounds up
-        size = f"PNG, {int(w * dpi + 1e-8)}x{int(h * dpi + 1e-8)} px"
+    if fmt == "png":
+        from actcheck.plotting import pixel_size  # the figure exists: matplotlib is loaded
+
+        size = "PNG, {}x{} px".format(*pixel_size(fig, dpi))
     else:
         size = f"{fmt.upper()}, {w:.1f}x{h:.1f} in"
     return f"Wrote {path} ({size})"
