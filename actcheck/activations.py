@@ -40,6 +40,7 @@ from actcheck.primitives import (
     SAT,
     expit,
     normal_cdf,
+    normal_cdf_pdf,
     normal_pdf,
     sech2,
     sigmoid,
@@ -666,16 +667,22 @@ def _gelu_forward(x: Array, p: Params) -> Array:
         u = _SQRT_2_OVER_PI * (xc + _GELU_C * xc * xc * xc)
         # 0.5(1+tanh u) = σ(2u): no cancellation in the left tail
         return np.maximum(x, -_GELU_SAT) * sigmoid(2 * u)
-    # Φ(-800) is 0 in every dtype; clipping keeps -inf·0 from making NaN
-    return np.maximum(x, -SAT) * normal_cdf(x)
+    y = normal_cdf(x)
+    with np.errstate(invalid="ignore"):
+        y *= x
+    if np.isnan(y.min()):  # -inf·Φ(-inf) = -inf·0: gelu(-inf) is the limit, -0
+        y[np.isneginf(x)] = -0.0
+    return y
 
 
 def _gelu_derivative(x: Array, p: Params) -> Array:
     if p["approximate"] == "tanh":
         xc, _u, du, s, sm = _gelu_tanh_parts(x)
         return s + 2 * xc * s * sm * du
-    xc = np.clip(x, -PDF_SAT, PDF_SAT)
-    return normal_cdf(x) + xc * normal_pdf(x)
+    cdf, pdf = normal_cdf_pdf(x)  # one e^{-x²/2} for both
+    pdf *= np.clip(x, -PDF_SAT, PDF_SAT)  # φ is 0 beyond; clipping keeps ±inf·0 from NaN
+    cdf += pdf
+    return cdf
 
 
 def _gelu_second(x: Array, p: Params) -> Array:
@@ -979,14 +986,16 @@ register(
 
 
 def _hardswish_forward(x: Array, p: Params) -> Array:
-    # inside (-3, 3) only: x·(x+3)/6 on the clipped x never meets -inf·0 or overflow
     if x.ndim == 0:  # numpy gives scalars, not arrays, for 0-d input: nothing to write into
         return _hardswish_forward(x.reshape(1), p).reshape(())
-    xc = np.clip(x, -3, 3)
-    y = xc + 3  # in place from here: fewer fresh arrays
-    y *= xc
+    # x·(x+3)/6 everywhere (PyTorch's order of operations), then the outer branches over it:
+    # cheaper than clipping first; the products that overflow or meet -inf·0 are replaced
+    y = x + 3
+    with np.errstate(over="ignore", invalid="ignore"):
+        y *= x
     y /= 6
     np.copyto(y, x, where=x >= 3)
+    np.copyto(y, -0.0, where=x <= -3)  # x·0/6 keeps x's sign, as before and in PyTorch
     return y
 
 

@@ -243,3 +243,16 @@ def test_rrelu_training_mode_samples_slopes_in_range():
     relu = actcheck.get("relu")
     y, d = relu.train_forward(x, np.random.default_rng(0))
     assert np.array_equal(y, relu(x)) and np.array_equal(d, relu.derivative(x))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hardswish_far_out_is_x_or_minus_zero_without_warnings(dtype):
+    """x·(x+3)/6 is formed everywhere and the outer branches overwrite it: where that
+    product overflows or meets -inf·0, nothing warns and the branch value stands (-0 below
+    -3, x·0/6 keeping x's sign, as PyTorch computes it)."""
+    big = np.finfo(dtype).max
+    x = np.array([-np.inf, -big, -1e20, -3.0, 3.0, 1e20, big, np.inf], dtype=dtype)
+    with np.errstate(all="raise"):
+        y = actcheck.get("hardswish")(x)
+    np.testing.assert_array_equal(y, np.where(x >= 3, x, 0))
+    assert np.signbit(y[:4]).all() and y.dtype == dtype
