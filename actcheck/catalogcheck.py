@@ -262,6 +262,7 @@ class ProbeSample:
         self.lo, self.hi = (float(v) for v in x_range)
         self.fixed = _fixed_probes(kinks, (self.lo, self.hi), self.dtype)
         self.size = block or BLOCK_POINTS
+        self._counting = np.arange(min(self.size, points), dtype=np.float64)  # 0, 1, 2, ...
         self.blocks = -(-points // self.size)
         # each block's lowest possible point, with the arithmetic of _cells (U = 0)
         edges = np.arange(1, self.blocks, dtype=np.float64) * self.size
@@ -293,7 +294,8 @@ class ProbeSample:
         stream = np.random.PCG64(self.seed)
         stream.advance(start)  # the i-th uniform of the seed's stream goes to cell i
         u = np.random.Generator(stream).random(stop - start)
-        u += np.arange(start, stop, dtype=np.float64)
+        # + (start + j): exact integers, as np.arange(start, stop) makes them, at half its cost
+        u += np.add(self._counting[: stop - start], start)
         u *= 1.0 / self.points
         return self._to_x(u).astype(self.dtype, copy=False)
 

@@ -121,6 +121,27 @@ def test_fixed_shape_pads_subsets():
     assert r.passed and r.complex_step
 
 
+def test_a_subset_stencil_is_one_call_with_the_same_results():
+    """Near kinks a one-sided stencil's offsets go to f in one call (its fixed cost is most
+    of the work on a few points); the numbers are those of one call per offset, which the
+    padded (fixed_shape) path still makes."""
+    x = np.concatenate([np.linspace(-1, 1, 2001), [-1e-6, -3e-7, 3e-7, 1e-6]])
+    sizes = {False: [], True: []}
+
+    def counting(fixed):
+        def f(v):
+            sizes[fixed].append(v.size)
+            return relu(v)
+
+        return check_elementwise(f, relu_d, x, kinks=[0.0], complex_step=False, fixed_shape=fixed)
+
+    a, b = counting(False), counting(True)
+    for field in ("numerical", "bound", "verdict", "method"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    assert len(sizes[False]) < len(sizes[True])
+    assert len(sizes[False]) == 8  # 4 central offsets on all points, 4 one-sided stencils
+
+
 # -- complex step ----------------------------------------------------------------------------
 
 
@@ -396,16 +417,22 @@ def test_richardson_central_with_kinks_is_one_sided_near_them_and_nan_at_them():
     assert 0.2 < richardson_central(relu, x)[2] < 0.8  # without kinks the stencil straddles 0
 
 
-@pytest.mark.parametrize("name", ["relu", "hardtanh", "hardswish", "softplus"])
-def test_sorted_and_shuffled_points_get_the_same_verdicts(name):
-    # sorted points (catalog blocks) find the points near a kink by search, others by passes
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", ["relu", "hardtanh", "hardswish", "softplus", "relu6"])
+def test_sorted_and_shuffled_points_get_the_same_verdicts(name, dtype):
+    # sorted points (catalog blocks) find the points near a kink by search in a window the
+    # step rule bounds, others by passes over all points; probes at ±1e30 (h ~ 1e25) used
+    # to widen the window to the whole block
     act = actcheck.get(name)
     kinks = np.array([k.x for k in act.kinks])
-    h = 2.0 ** np.floor(np.log2(2**-17 * np.maximum(np.abs(kinks), 1)))  # about the steps
+    s = float(np.finfo(dtype).eps) ** (1 / 3)
+    h = 2.0 ** np.floor(np.log2(s * np.maximum(np.abs(kinks), 1)))  # about the steps
     near = [kinks + f * h for f in (-2.0, -1.0, -0.9, -0.5, -0.1, 0.1, 0.5, 0.9, 1.0, 2.0)]
-    x = np.sort(np.concatenate([np.linspace(-8, 8, 4001), kinks, *near]))
+    far = [-1e30, -1e10, 1e10, 1e30]
+    x = np.unique(np.concatenate([np.linspace(-8, 8, 4001), kinks, *near, far]).astype(dtype))
     order = np.random.default_rng(0).permutation(x.size)
     a = check_elementwise(act.forward, act.derivative, x, kinks=act.kinks)
     b = check_elementwise(act.forward, act.derivative, x[order], kinks=act.kinks)
+    assert (a.method != 0).sum() > 5  # points near the kinks took their own sides
     for field in ("numerical", "bound", "verdict", "method"):
         np.testing.assert_array_equal(getattr(a, field)[order], getattr(b, field))
