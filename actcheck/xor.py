@@ -575,9 +575,9 @@ def memory_estimate(config: XorConfig, seeds: int, activations: int = 1) -> int:
     """Bytes the training of ``activations`` activations over ``seeds`` seeds holds at its peak.
 
     Per activation: the loss (and PReLU slope) histories, seeds x epochs, kept for the
-    result; while one trains, its losses once more (epoch-major, transposed into the result
-    at the end), ~40 seeds x hidden work arrays (batch of 4, weights, gradients, optimizer
-    state) and RReLU's block of random slopes.
+    result; while one trains, its losses once more (an interrupted run copies the epochs
+    completed out of the full-size history), ~40 seeds x hidden work arrays (batch of 4,
+    weights, gradients, optimizer state) and RReLU's block of random slopes.
     """
     item = np.dtype(config.dtype).itemsize
     histories = 2 * seeds * (config.epochs + 1) * item
@@ -773,7 +773,7 @@ def _train(
     params = batch.weights + ([slope] if slope is not None else [])
     grads = batch.grads + ([np.empty_like(slope)] if slope is not None else [])
     opt = _Optimizer(c.optimizer, c.lr, params, grads)
-    history = np.empty((T, S), dt)  # epoch-major: each epoch writes one contiguous row
+    history = np.empty((S, T), dt)  # seed-major, the result's layout: each epoch writes a column
     slopes = np.empty((S, T + 1), dt) if slope is not None else None
     rng = _SeedStreams(streams, H, dt)
     done, interrupted = _epochs(
@@ -803,7 +803,7 @@ def _train(
         activation=act,
         config=c,
         seeds=seed_ids,
-        losses=np.ascontiguousarray(history[:done].T),
+        losses=np.ascontiguousarray(history[:, :done]),
         epochs_completed=done,
         interrupted=interrupted,
         outputs=(sigmoid(z) if c.loss == "bce" else z).T.copy(),
@@ -833,7 +833,7 @@ def _epochs(
     progress: Callable[[int], None] | None,
     stop: list[bool],
 ) -> tuple[int, bool]:
-    """Train for up to ``c.epochs`` epochs, writing ``history[t]`` (and ``slopes[:, t]``);
+    """Train for up to ``c.epochs`` epochs, writing ``history[:, t]`` (and ``slopes[:, t]``);
     returns the number of epochs completed and whether Ctrl-C or a KeyboardInterrupt
     stopped the loop (after that many)."""
     h, gh, w2, gw2, b2, gb2 = batch.h, batch.gh, batch.w2, batch.gw2, batch.b2, batch.gb2
@@ -851,7 +851,7 @@ def _epochs(
             _einsum("isj,sj->is", a, w2, out=zs)
             if b2 is not None:
                 z += b2
-            _loss_and_grad(z, y, c.loss, g, history[t])
+            _loss_and_grad(z, y, c.loss, g, history[:, t])
             _einsum("isj,is->sj", a, gs, out=gw2)
             _einsum("is,sj->isj", gs, w2, out=gh)  # dL/da
             if slope is not None:
