@@ -69,6 +69,9 @@ _HUGE = np.finfo(np.float64).max
 _HUGE_CUT = 1e300  # losses this large mean a diverged seed
 # An RReLU run draws its random slopes this many epochs at a time (per seed).
 _RANDOM_CHUNK = 64
+# The loop sums each epoch's per-point loss terms into the history this many epochs at a
+# time: one reduction per epoch was the costliest of its small numpy calls.
+_LOSS_CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -464,24 +467,34 @@ class _Hidden:
         return self.fn.param_derivative("weight", h)
 
 
-def _loss_and_grad(
-    z: np.ndarray, y: np.ndarray, kind: str, g: np.ndarray, out: np.ndarray | None = None
-) -> np.ndarray:
-    """Loss per seed (S,) for outputs z (4, S), into ``out`` if given; dL/dz into g (4, S)."""
+def _loss_terms_and_grad(
+    z: np.ndarray, y: np.ndarray, kind: str, g: np.ndarray, terms: np.ndarray
+) -> None:
+    """For outputs z (4, S): each point's term of the loss into ``terms`` (4, S), which
+    ``_loss_from_terms`` sums, and dL/dz into g (4, S)."""
     np.subtract(z, y, out=g)
     if kind == "bce":
         # -y log σ(z) - (1-y) log σ(-z) = softplus(z) - y z: no overflow for any z
-        loss = np.add.reduce(softplus(z) - y * z, axis=0, out=out)
-        loss /= 4
+        np.subtract(softplus(z), y * z, out=terms)
         np.subtract(sigmoid(z), y, out=g)
         g /= 4
-        return loss
-    loss = np.add.reduce(np.square(g), axis=0, out=out)
+        return
+    np.square(g, out=terms)
     if kind == "mse":
-        loss /= 4
         g *= 0.5
     else:
         np.add(g, g, out=g)  # 2 g to the bit, without converting a Python float every call
+
+
+def _loss_from_terms(terms: np.ndarray, kind: str, out: np.ndarray | None = None) -> np.ndarray:
+    """Loss per seed from ``_loss_terms_and_grad``'s terms: (..., 4, S) -> (..., S).
+
+    The sum runs over the points in order whatever the leading shape, so that one call
+    may sum many epochs' terms (the trainer's loop sums ``_LOSS_CHUNK`` at a time).
+    """
+    loss = np.add.reduce(terms, axis=-2, out=out)
+    if kind != "sse":
+        loss /= 4
     return loss
 
 
@@ -577,13 +590,15 @@ def memory_estimate(config: XorConfig, seeds: int, activations: int = 1) -> int:
     Per activation: the loss (and PReLU slope) histories, seeds x epochs, kept for the
     result; while one trains, its losses once more (an interrupted run copies the epochs
     completed out of the full-size history), ~40 seeds x hidden work arrays (batch of 4,
-    weights, gradients, optimizer state) and RReLU's block of random slopes.
+    weights, gradients, optimizer state), RReLU's block of random slopes and the loss
+    terms of ``_LOSS_CHUNK`` epochs.
     """
     item = np.dtype(config.dtype).itemsize
     histories = 2 * seeds * (config.epochs + 1) * item
     work = seeds * config.epochs * item + seeds * config.hidden * (
         40 * item + 24 + _RANDOM_CHUNK * 4 * 8
     )
+    work += seeds * _LOSS_CHUNK * 4 * item
     return activations * histories + work
 
 
@@ -790,7 +805,9 @@ def _train(
     z = np.einsum("isj,sj->is", hidden_act.eval(h), w2)
     if c.bias:
         z += b2
-    final_loss = _loss_and_grad(z, y, c.loss, np.empty_like(z))
+    terms = np.empty_like(z)
+    _loss_terms_and_grad(z, y, c.loss, np.empty_like(z), terms)
+    final_loss = _loss_from_terms(terms, c.loss)
     weights = {
         "w1": w1[:2].transpose(1, 0, 2).copy(),
         "b1": w1[2].copy() if c.bias else np.zeros((S, H), dt),
@@ -833,7 +850,8 @@ def _epochs(
     progress: Callable[[int], None] | None,
     stop: list[bool],
 ) -> tuple[int, bool]:
-    """Train for up to ``c.epochs`` epochs, writing ``history[:, t]`` (and ``slopes[:, t]``);
+    """Train for up to ``c.epochs`` epochs, writing ``history[:, t]`` (``_LOSS_CHUNK`` epochs
+    at a time, and the epochs done at the end) and ``slopes[:, t]``;
     returns the number of epochs completed and whether Ctrl-C or a KeyboardInterrupt
     stopped the loop (after that many)."""
     h, gh, w2, gw2, b2, gb2 = batch.h, batch.gh, batch.w2, batch.gw2, batch.b2, batch.gb2
@@ -841,7 +859,9 @@ def _epochs(
     z = np.zeros((4, len(w2)), w2.dtype)  # row 0 stays 0 where the (0, 0) input is skipped
     g, zs, tmp = np.empty_like(z), z[skip:], np.empty_like(gh)
     gs, y = g[skip:], np.broadcast_to(y, z.shape).copy()  # z - y without a broadcast
-    done, interrupted = 0, False
+    terms = np.empty((_LOSS_CHUNK, *z.shape), z.dtype)  # of epochs t0 .. t, not yet summed
+    term_rows = list(terms)  # views made once
+    done, t0, interrupted = 0, 0, False
     try:
         for t in range(c.epochs):
             if slopes is not None:
@@ -851,7 +871,7 @@ def _epochs(
             _einsum("isj,sj->is", a, w2, out=zs)
             if b2 is not None:
                 z += b2
-            _loss_and_grad(z, y, c.loss, g, history[:, t])
+            _loss_terms_and_grad(z, y, c.loss, g, term_rows[t - t0])
             _einsum("isj,is->sj", a, gs, out=gw2)
             _einsum("is,sj->isj", gs, w2, out=gh)  # dL/da
             if slope is not None:
@@ -865,10 +885,14 @@ def _epochs(
                 np.add.reduce(g, axis=0, out=gb2)
             opt.step()
             done = t + 1
+            if done - t0 == _LOSS_CHUNK:
+                _loss_from_terms(terms, c.loss, out=history[:, t0:done].T)
+                t0 = done
             if progress is not None:
                 progress(done)
             if stop[0]:
                 raise KeyboardInterrupt
     except KeyboardInterrupt:
         interrupted = True
+    _loss_from_terms(terms[: done - t0], c.loss, out=history[:, t0:done].T)
     return done, interrupted
