@@ -440,25 +440,35 @@ class _Hidden:
     passes per epoch; a diverged seed shows up as a non-finite loss instead.
     """
 
+    # training mode, h -> (f(h), f'(h)) with fresh randomness where f has any: one of the
+    # _train_* methods, chosen in __init__ (the loop calls it every epoch)
+    train: Callable[[np.ndarray, _SeedStreams], tuple[np.ndarray, np.ndarray]]
+
     def __init__(self, act: Activation, slope: np.ndarray | None):
         self.act = act
         self.slope = slope  # (S, 1) view, updated in place by the optimiser
         self.fn = act.raw(weight=slope) if slope is not None else act.raw()
-        # bound once: the loop calls train() every epoch
-        self.stochastic, self.homogeneous = act.stochastic, act.homogeneous
         self.forward, self.derivative = self.fn.forward, self.fn.derivative
         self.a: np.ndarray | None = None  # f(h) of a homogeneous f, rewritten every epoch
+        if act.stochastic:
+            self.train = self._train_random
+        elif act.homogeneous:
+            self.train = self._train_homogeneous
+        else:
+            self.train = self._train_plain
 
-    def train(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
-        if self.stochastic:
-            return self.act.train_forward(h, rng)
+    def _train_random(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
+        return self.act.train_forward(h, rng)
+
+    def _train_homogeneous(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
+        # f(h) = h·f'(h) for this family (the catalog's promise): one product, not a forward
         d = self.derivative(h)
-        if self.homogeneous:
-            # f(h) = h·f'(h) for this family (the catalog's promise): one product, not a forward
-            if self.a is None or self.a.shape != h.shape:
-                self.a = np.empty_like(h)
-            return np.multiply(h, d, out=self.a), d
-        return self.forward(h), d
+        if self.a is None:
+            self.a = np.empty_like(h)  # the loop passes the same h every epoch
+        return np.multiply(h, d, out=self.a), d
+
+    def _train_plain(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
+        return self.forward(h), self.derivative(h)
 
     def eval(self, h: np.ndarray) -> np.ndarray:
         return np.asarray(self.forward(h))
