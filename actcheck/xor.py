@@ -69,6 +69,9 @@ _HUGE = np.finfo(np.float64).max
 _HUGE_CUT = 1e300  # losses this large mean a diverged seed
 # An RReLU run draws its random slopes this many epochs at a time (per seed).
 _RANDOM_CHUNK = 64
+# The loop sums each epoch's per-point loss terms into the history this many epochs at a
+# time: one reduction per epoch was the costliest of its small numpy calls.
+_LOSS_CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -361,9 +364,15 @@ def histories(results: Sequence[XorResult]) -> dict[str, np.ndarray]:
 
 
 def _init_weights(
-    seeds: np.ndarray, hidden: int, init: str, dtype: np.dtype, stop: list[bool] | None = None
+    seeds: np.ndarray,
+    hidden: int,
+    init: str,
+    dtype: np.dtype,
+    stop: list[bool] | None = None,
+    streams: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, list[np.random.RandomState]]:
-    """w1 (2, S, H) and w2 (S, H) from each seed's legacy stream, plus the streams.
+    """w1 (2, S, H) and w2 (S, H) from each seed's legacy stream, plus, with ``streams``,
+    the streams themselves (positioned after these draws; else an empty list).
 
     Seed s draws ``randn(2, H)`` then ``randn(H, 1)`` from ``RandomState(s)``,
     the same numbers as ``np.random.seed(s); np.random.randn(...)``, without
@@ -371,16 +380,21 @@ def _init_weights(
     set (Ctrl-C) raises KeyboardInterrupt: nothing of this activation is computed yet.
     """
     stop = stop if stop is not None else [False]
-    streams = []
-    for s in seeds:
-        if stop[0]:
-            raise KeyboardInterrupt
-        streams.append(np.random.RandomState(int(s)))
+    kept: list[np.random.RandomState] = []
+    # Making a RandomState costs ~90 us (it first seeds itself from OS entropy), a tenth
+    # of a 2000-epoch run; reseeding one costs ~1.5 us and gives the same stream.
+    shared = np.random.RandomState(0)
     w1 = np.empty((2, len(seeds), hidden))
     w2 = np.empty((len(seeds), hidden))
-    for i, rs in enumerate(streams):  # setup only; the epochs below never loop over seeds
+    for i, s in enumerate(seeds):  # setup only; the epochs below never loop over seeds
         if stop[0]:
             raise KeyboardInterrupt
+        if streams:
+            rs = np.random.RandomState(int(s))
+            kept.append(rs)
+        else:
+            rs = shared
+            rs.seed(int(s))
         w1[:, i, :] = rs.randn(2, hidden)
         w2[i, :] = rs.randn(hidden, 1)[:, 0]
     fan_in1, fan_out1, fan_in2, fan_out2 = 2, hidden, hidden, 1
@@ -390,7 +404,7 @@ def _init_weights(
     elif init == "xavier":
         w1 *= np.sqrt(2.0 / (fan_in1 + fan_out1))
         w2 *= np.sqrt(2.0 / (fan_in2 + fan_out2))
-    return w1.astype(dtype), w2.astype(dtype), streams
+    return w1.astype(dtype), w2.astype(dtype), kept
 
 
 class _SeedStreams:
@@ -426,25 +440,35 @@ class _Hidden:
     passes per epoch; a diverged seed shows up as a non-finite loss instead.
     """
 
+    # training mode, h -> (f(h), f'(h)) with fresh randomness where f has any: one of the
+    # _train_* methods, chosen in __init__ (the loop calls it every epoch)
+    train: Callable[[np.ndarray, _SeedStreams], tuple[np.ndarray, np.ndarray]]
+
     def __init__(self, act: Activation, slope: np.ndarray | None):
         self.act = act
         self.slope = slope  # (S, 1) view, updated in place by the optimiser
         self.fn = act.raw(weight=slope) if slope is not None else act.raw()
-        # bound once: the loop calls train() every epoch
-        self.stochastic, self.homogeneous = act.stochastic, act.homogeneous
         self.forward, self.derivative = self.fn.forward, self.fn.derivative
         self.a: np.ndarray | None = None  # f(h) of a homogeneous f, rewritten every epoch
+        if act.stochastic:
+            self.train = self._train_random
+        elif act.homogeneous:
+            self.train = self._train_homogeneous
+        else:
+            self.train = self._train_plain
 
-    def train(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
-        if self.stochastic:
-            return self.act.train_forward(h, rng)
+    def _train_random(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
+        return self.act.train_forward(h, rng)
+
+    def _train_homogeneous(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
+        # f(h) = h·f'(h) for this family (the catalog's promise): one product, not a forward
         d = self.derivative(h)
-        if self.homogeneous:
-            # f(h) = h·f'(h) for this family (the catalog's promise): one product, not a forward
-            if self.a is None or self.a.shape != h.shape:
-                self.a = np.empty_like(h)
-            return np.multiply(h, d, out=self.a), d
-        return self.forward(h), d
+        if self.a is None:
+            self.a = np.empty_like(h)  # the loop passes the same h every epoch
+        return np.multiply(h, d, out=self.a), d
+
+    def _train_plain(self, h: np.ndarray, rng: _SeedStreams) -> tuple[np.ndarray, np.ndarray]:
+        return self.forward(h), self.derivative(h)
 
     def eval(self, h: np.ndarray) -> np.ndarray:
         return np.asarray(self.forward(h))
@@ -453,46 +477,62 @@ class _Hidden:
         return self.fn.param_derivative("weight", h)
 
 
-def _loss_and_grad(
-    z: np.ndarray, y: np.ndarray, kind: str, g: np.ndarray, out: np.ndarray | None = None
-) -> np.ndarray:
-    """Loss per seed (S,) for outputs z (4, S), into ``out`` if given; dL/dz into g (4, S)."""
+def _loss_terms_and_grad(
+    z: np.ndarray, y: np.ndarray, kind: str, g: np.ndarray, terms: np.ndarray
+) -> None:
+    """For outputs z (4, S): each point's term of the loss into ``terms`` (4, S), which
+    ``_loss_from_terms`` sums, and dL/dz into g (4, S)."""
     np.subtract(z, y, out=g)
     if kind == "bce":
         # -y log σ(z) - (1-y) log σ(-z) = softplus(z) - y z: no overflow for any z
-        loss = np.add.reduce(softplus(z) - y * z, axis=0, out=out)
-        loss /= 4
+        np.subtract(softplus(z), y * z, out=terms)
         np.subtract(sigmoid(z), y, out=g)
         g /= 4
-        return loss
-    loss = np.add.reduce(np.square(g), axis=0, out=out)
+        return
+    np.square(g, out=terms)
     if kind == "mse":
-        loss /= 4
         g *= 0.5
     else:
-        g *= 2.0
+        np.add(g, g, out=g)  # 2 g to the bit, without converting a Python float every call
+
+
+def _loss_from_terms(terms: np.ndarray, kind: str, out: np.ndarray | None = None) -> np.ndarray:
+    """Loss per seed from ``_loss_terms_and_grad``'s terms: (..., 4, S) -> (..., S).
+
+    The sum runs over the points in order whatever the leading shape, so that one call
+    may sum many epochs' terms (the trainer's loop sums ``_LOSS_CHUNK`` at a time).
+    """
+    loss = np.add.reduce(terms, axis=-2, out=out)
+    if kind != "sse":
+        loss /= 4
     return loss
 
 
 class _Optimizer:
-    """SGD, SGD with momentum, or Adam over a list of arrays, updated in place."""
+    """SGD, SGD with momentum, or Adam over a list of arrays, updated in place from
+    their gradients (arrays the trainer rewrites every epoch)."""
 
-    def __init__(self, kind: str, lr: float, params: list[np.ndarray]):
+    def __init__(self, kind: str, lr: float, params: list[np.ndarray], grads: list[np.ndarray]):
         self.kind, self.lr, self.t = kind, lr, 0
-        self.state = [
-            [np.zeros_like(p) for _ in range({"sgd": 0, "momentum": 1, "adam": 2}[kind])]
-            for p in params
+        n_state = {"sgd": 0, "momentum": 1, "adam": 2}[kind]
+        # (weights, gradient, state, scratch) per array, zipped once: a zip per step costs
+        # ~0.5 us, more than a numpy call
+        self.work = [
+            (p, g, [np.zeros_like(p) for _ in range(n_state)], np.empty_like(p))
+            for p, g in zip(params, grads, strict=True)
         ]
-        self.scratch = [np.empty_like(p) for p in params]
+        # lr in the weights' dtype, as a 0-d array: a Python float is converted at every
+        # call (~0.2 us); the product is the same, in that dtype
+        self.lr_array = np.array(lr, params[0].dtype)
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+    def step(self) -> None:
         self.t += 1
-        if self.kind == "sgd":  # the classic preset's: no state, one loop with two calls
-            for p, g, tmp in zip(params, grads, self.scratch, strict=True):
-                np.multiply(g, self.lr, out=tmp)
+        if self.kind == "sgd":  # the classic preset's: no state, two calls per array
+            for p, g, _, tmp in self.work:
+                np.multiply(g, self.lr_array, out=tmp)
                 p -= tmp
             return
-        for p, g, st, tmp in zip(params, grads, self.state, self.scratch, strict=True):
+        for p, g, st, tmp in self.work:
             if self.kind == "momentum":
                 (v,) = st
                 v *= MOMENTUM
@@ -558,15 +598,17 @@ def memory_estimate(config: XorConfig, seeds: int, activations: int = 1) -> int:
     """Bytes the training of ``activations`` activations over ``seeds`` seeds holds at its peak.
 
     Per activation: the loss (and PReLU slope) histories, seeds x epochs, kept for the
-    result; while one trains, its losses once more (epoch-major, transposed into the result
-    at the end), ~40 seeds x hidden work arrays (batch of 4, weights, gradients, optimizer
-    state) and RReLU's block of random slopes.
+    result; while one trains, its losses once more (an interrupted run copies the epochs
+    completed out of the full-size history), ~40 seeds x hidden work arrays (batch of 4,
+    weights, gradients, optimizer state), RReLU's block of random slopes and the loss
+    terms of ``_LOSS_CHUNK`` epochs.
     """
     item = np.dtype(config.dtype).itemsize
     histories = 2 * seeds * (config.epochs + 1) * item
     work = seeds * config.epochs * item + seeds * config.hidden * (
         40 * item + 24 + _RANDOM_CHUNK * 4 * 8
     )
+    work += seeds * _LOSS_CHUNK * 4 * item
     return activations * histories + work
 
 
@@ -742,7 +784,7 @@ def _train(
     x = np.array(X_XOR, dtype=dt)
     y = np.array(Y_XOR, dtype=dt)[:, None]  # (4, 1), broadcast over seeds
 
-    w1, w2, streams = _init_weights(seed_ids, H, c.init, dt, stop)
+    w1, w2, streams = _init_weights(seed_ids, H, c.init, dt, stop, streams=act.stochastic)
     if c.bias:
         x = np.hstack([x, np.ones((4, 1), dt)])
         w1 = np.concatenate([w1, np.zeros((1, S, H), dt)])
@@ -755,12 +797,12 @@ def _train(
 
     params = batch.weights + ([slope] if slope is not None else [])
     grads = batch.grads + ([np.empty_like(slope)] if slope is not None else [])
-    opt = _Optimizer(c.optimizer, c.lr, params)
-    history = np.empty((T, S), dt)  # epoch-major: each epoch writes one contiguous row
+    opt = _Optimizer(c.optimizer, c.lr, params, grads)
+    history = np.empty((S, T), dt)  # seed-major, the result's layout: each epoch writes a column
     slopes = np.empty((S, T + 1), dt) if slope is not None else None
     rng = _SeedStreams(streams, H, dt)
     done, interrupted = _epochs(
-        batch, hidden_act, rng, y, c, params, grads, opt, history, slopes, progress, stop
+        batch, hidden_act, rng, y, c, grads, opt, history, slopes, progress, stop
     )
 
     if slopes is not None:
@@ -773,7 +815,9 @@ def _train(
     z = np.einsum("isj,sj->is", hidden_act.eval(h), w2)
     if c.bias:
         z += b2
-    final_loss = _loss_and_grad(z, y, c.loss, np.empty_like(z))
+    terms = np.empty_like(z)
+    _loss_terms_and_grad(z, y, c.loss, np.empty_like(z), terms)
+    final_loss = _loss_from_terms(terms, c.loss)
     weights = {
         "w1": w1[:2].transpose(1, 0, 2).copy(),
         "b1": w1[2].copy() if c.bias else np.zeros((S, H), dt),
@@ -786,7 +830,7 @@ def _train(
         activation=act,
         config=c,
         seeds=seed_ids,
-        losses=np.ascontiguousarray(history[:done].T),
+        losses=np.ascontiguousarray(history[:, :done]),
         epochs_completed=done,
         interrupted=interrupted,
         outputs=(sigmoid(z) if c.loss == "bce" else z).T.copy(),
@@ -809,7 +853,6 @@ def _epochs(
     rng: _SeedStreams,
     y: np.ndarray,
     c: XorConfig,
-    params: list[np.ndarray],
     grads: list[np.ndarray],
     opt: _Optimizer,
     history: np.ndarray,
@@ -817,7 +860,8 @@ def _epochs(
     progress: Callable[[int], None] | None,
     stop: list[bool],
 ) -> tuple[int, bool]:
-    """Train for up to ``c.epochs`` epochs, writing ``history[t]`` (and ``slopes[:, t]``);
+    """Train for up to ``c.epochs`` epochs, writing ``history[:, t]`` (``_LOSS_CHUNK`` epochs
+    at a time, and the epochs done at the end) and ``slopes[:, t]``;
     returns the number of epochs completed and whether Ctrl-C or a KeyboardInterrupt
     stopped the loop (after that many)."""
     h, gh, w2, gw2, b2, gb2 = batch.h, batch.gh, batch.w2, batch.gw2, batch.b2, batch.gb2
@@ -825,7 +869,9 @@ def _epochs(
     z = np.zeros((4, len(w2)), w2.dtype)  # row 0 stays 0 where the (0, 0) input is skipped
     g, zs, tmp = np.empty_like(z), z[skip:], np.empty_like(gh)
     gs, y = g[skip:], np.broadcast_to(y, z.shape).copy()  # z - y without a broadcast
-    done, interrupted = 0, False
+    terms = np.empty((_LOSS_CHUNK, *z.shape), z.dtype)  # of epochs t0 .. t, not yet summed
+    term_rows = list(terms)  # views made once
+    done, t0, interrupted = 0, 0, False
     try:
         for t in range(c.epochs):
             if slopes is not None:
@@ -835,7 +881,7 @@ def _epochs(
             _einsum("isj,sj->is", a, w2, out=zs)
             if b2 is not None:
                 z += b2
-            _loss_and_grad(z, y, c.loss, g, history[t])
+            _loss_terms_and_grad(z, y, c.loss, g, term_rows[t - t0])
             _einsum("isj,is->sj", a, gs, out=gw2)
             _einsum("is,sj->isj", gs, w2, out=gh)  # dL/da
             if slope is not None:
@@ -847,12 +893,16 @@ def _epochs(
             batch.backward()
             if b2 is not None:
                 np.add.reduce(g, axis=0, out=gb2)
-            opt.step(params, grads)
+            opt.step()
             done = t + 1
+            if done - t0 == _LOSS_CHUNK:
+                _loss_from_terms(terms, c.loss, out=history[:, t0:done].T)
+                t0 = done
             if progress is not None:
                 progress(done)
             if stop[0]:
                 raise KeyboardInterrupt
     except KeyboardInterrupt:
         interrupted = True
+    _loss_from_terms(terms[: done - t0], c.loss, out=history[:, t0:done].T)
     return done, interrupted
