@@ -11,7 +11,7 @@ import functools
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -521,29 +521,51 @@ def pixel_size(fig: Figure, dpi: float) -> tuple[int, int]:
 def _write_png(fig: Figure, path: str, dpi: float) -> bool:
     """Draw ``fig`` and write it as PNG: RGB when it is opaque, zlib level 3; False if not written.
 
-    The pixels are matplotlib's, but its PNG writer keeps an alpha channel that is 255
-    everywhere on an opaque figure and compresses at level 6: an RGB PNG at level 3 is
-    about as small and takes 0.05 s less to write for the default grid.
+    The pixels are matplotlib's, but its PNG writer (Pillow's) keeps an alpha channel that
+    is 255 everywhere on an opaque figure, tries a filter per row and compresses at level
+    6. Rows unfiltered at level 3 compress as well on these flat-coloured figures (the
+    default grid: 402 KiB against Pillow's 440 KiB with its filters) in a third of the
+    time: 0.03 s instead of 0.08 s.
     """
     import io
 
     import numpy as np
-    from PIL import Image, PngImagePlugin
 
     buf = io.BytesIO()
     fig.savefig(buf, format="rgba", dpi=dpi, facecolor="auto")
-    raw = buf.getbuffer()
     width, height = pixel_size(fig, dpi)
-    if 4 * width * height != len(raw):  # another matplotlib's rounding: its own writer
+    rgba = np.frombuffer(buf.getbuffer(), np.uint8)
+    if rgba.size != 4 * width * height:  # another matplotlib's rounding: its own writer
         return False
-    image = Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", 0, 1)
-    if np.frombuffer(raw, np.uint8)[3::4].min() == 255:
-        image = image.convert("RGB")
-    info = PngImagePlugin.PngInfo()
-    for key, value in _metadata("png").items():
-        info.add_text(key, value)
-    image.save(path, format="png", dpi=(dpi, dpi), pnginfo=info, compress_level=3)
+    rgba = rgba.reshape(height, width, 4)
+    channels = 3 if rgba[:, :, 3].min() == 255 else 4
+    # each row: filter type 0 (none), then its pixels
+    rows = np.zeros((height, 1 + width * channels), np.uint8)
+    pixels = rows[:, 1:].reshape(height, width, channels)  # a view: the last axis split
+    pixels[...] = rgba[:, :, :channels]
+    with open(path, "wb") as fh:
+        for part in _png_chunks(rows, width, channels, dpi):
+            fh.write(part)
     return True
+
+
+def _png_chunks(rows: Any, width: int, channels: int, dpi: float) -> Iterator[bytes]:
+    """The PNG file of ``rows`` (filter byte, then 8-bit RGB or RGBA pixels), in parts."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(data, zlib.crc32(kind))
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, len(rows), 8, 2 if channels == 3 else 6, 0, 0, 0)
+    per_metre = int(dpi / 0.0254 + 0.5)  # as Pillow (matplotlib's writer) rounds it
+    yield b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+    yield chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))
+    for key, value in _metadata("png").items():
+        yield chunk(b"tEXt", f"{key}\0{value}".encode("latin-1"))
+    yield chunk(b"IDAT", zlib.compress(rows, 3))
+    yield chunk(b"IEND", b"")
 
 
 # read by matplotlib at save time: same arguments, same bytes (SVG ids are salted hashes)
