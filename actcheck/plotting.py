@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -310,6 +311,27 @@ def _draw_zoom(ax: Axes, datas: Sequence[CurveData], colors: Sequence[Any], them
     ax.indicate_inset_zoom(ins, edgecolor=theme.muted, alpha=0.6, lw=0.7)
 
 
+def _mathtext(formula: str) -> str:
+    r"""``formula`` for matplotlib's mathtext, its words between spaces as text.
+
+    ``x\ \mathrm{if}\ x>0`` becomes ``$x$ if $x>0$``: the same glyphs from the same font,
+    the spaces within a hundredth of an em, but text is not parsed symbol by symbol (7 of
+    the catalog's formulas; their parse takes half the time). A word inside a group
+    (``{...}``, ``\left...\right``) stays math: the group cannot be split.
+    """
+
+    def word(m: re.Match[str]) -> str:
+        before = formula[: m.start()]
+        depth = before.count("{") - before.count("}") + before.count(r"\left")
+        return f"$ {m[1]} $" if depth == before.count(r"\right") else m[0]
+
+    text = "$" + _TEXT_WORD.sub(word, formula) + "$"
+    return text.removeprefix("$$").removesuffix("$$")  # no empty math at either end
+
+
+_TEXT_WORD = re.compile(r"\\ \\mathrm\{(\w+)\}\\ ")
+
+
 def _caption(ax: Axes, lines: Sequence[str], theme: Theme) -> None:
     if lines:
         ax.text(0.5, -0.1, "\n".join(lines), transform=ax.transAxes, ha="center", va="top",
@@ -336,7 +358,7 @@ def _panel(ax: Axes, members: Sequence[Activation], spec: PlotSpec, theme: Theme
         _draw_zoom(ax, datas, colors, theme, y_range, corners)
     if not single:
         ax.legend(loc=corners[0], fontsize=8.5, handlelength=1.6, borderaxespad=0.3)
-    lines = [f"${members[0].formula}$"] if spec.formula else []
+    lines = [_mathtext(members[0].formula)] if spec.formula else []
     if single:
         lines += kink_caption(datas[0].kinks)
     _caption(ax, lines, theme)

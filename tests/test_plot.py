@@ -167,6 +167,31 @@ def test_every_catalog_formula_renders_as_mathtext():
                 parser.parse(f"${text}$", dpi=72)
 
 
+def test_formula_words_are_drawn_as_text_with_the_same_look():
+    """The captions take words out of math mode (cheaper to parse): same glyphs, same width."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.mathtext import MathTextParser
+
+    parser, font = MathTextParser("path"), FontProperties(size=9)
+    split = 0
+    for n in names():
+        formula = get(n).formula
+        caption = P._mathtext(formula)
+        split += caption != f"${formula}$"
+        ours, math = parser.parse(caption, 150, font), parser.parse(f"${formula}$", 150, font)
+        assert abs(ours.width - math.width) <= 1 and ours.height == math.height, n
+        # glyphs (font, size, character, index, x, y): the same but for spaces, each within
+        # a pixel of its place
+        glyphs = [g for g in ours.glyphs if g[2] != ord(" ")]
+        assert [(*g[:4], g[5]) for g in glyphs] == [(*g[:4], g[5]) for g in math.glyphs], n
+        assert max(abs(a[4] - b[4]) for a, b in zip(glyphs, math.glyphs, strict=True)) < 1, n
+    assert split == 7
+    assert P._mathtext(r"a\ \mathrm{if}\ b") == "$a$ if $b$"
+    # a group cannot be split: the word stays math
+    for grouped in (r"\frac{a\ \mathrm{if}\ b}{2}", r"\left(a\ \mathrm{if}\ b\right)"):
+        assert P._mathtext(grouped) == f"${grouped}$"
+
+
 # -- files -------------------------------------------------------------------------
 
 
