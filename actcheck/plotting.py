@@ -8,6 +8,7 @@ matplotlib is imported inside the functions that draw, so importing this module
 from __future__ import annotations
 
 import functools
+import io
 import math
 import os
 import re
@@ -562,26 +563,37 @@ def _write_png(fig: Figure, path: str, dpi: float) -> bool:
     default grid: 402 KiB against Pillow's 440 KiB with its filters) in a third of the
     time: 0.03 s instead of 0.08 s.
     """
-    import io
-
     import numpy as np
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="rgba", dpi=dpi, facecolor="auto")
+    pixels = _Pixels()
+    fig.savefig(pixels, format="rgba", dpi=dpi, facecolor="auto")
     width, height = pixel_size(fig, dpi)
-    rgba = np.frombuffer(buf.getbuffer(), np.uint8)
+    rgba = np.frombuffer(pixels.data, np.uint8)
     if rgba.size != 4 * width * height:  # another matplotlib's rounding: its own writer
         return False
     rgba = rgba.reshape(height, width, 4)
     channels = 3 if rgba[:, :, 3].min() == 255 else 4
-    # each row: filter type 0 (none), then its pixels
+    # each row: filter type 0 (none), then its pixels; a channel at a time (a fifth of the
+    # time numpy takes to copy 3 bytes of every 4 at once)
     rows = np.zeros((height, 1 + width * channels), np.uint8)
-    pixels = rows[:, 1:].reshape(height, width, channels)  # a view: the last axis split
-    pixels[...] = rgba[:, :, :channels]
+    for c in range(channels):
+        rows[:, 1 + c :: channels] = rgba[:, :, c]
     with open(path, "wb") as fh:
         for part in _png_chunks(rows, width, channels, dpi):
             fh.write(part)
     return True
+
+
+class _Pixels(io.BytesIO):
+    """Where savefig writes raw RGBA: keeps the renderer's buffer instead of copying it."""
+
+    data: Any = b""
+
+    def write(self, data: Any) -> int:
+        # more than one write (never seen from matplotlib) leaves too few bytes: then the
+        # caller falls back to matplotlib's writer
+        self.data = data
+        return memoryview(data).nbytes
 
 
 def _png_chunks(rows: Any, width: int, channels: int, dpi: float) -> Iterator[bytes]:
