@@ -522,6 +522,79 @@ def _is_stream(path: str | os.PathLike[str]) -> bool:
         return False
 
 
+def fix_ticks(fig: Figure) -> Figure:
+    """Draw the ticks, grid lines and tick labels of ``fig`` as plain artists: the same pixels
+    in about half the time, for a figure that is only saved (``actcheck plot``).
+
+    matplotlib builds each tick as five artists (two of them hidden) and measures every
+    tick label twice more than it draws it; the default grid's 38 axes spend 0.2 s of a
+    0.45 s draw on it. Here each axis draws its grid lines, one line of tick marks and its
+    labels, placed and styled as matplotlib's own first tick, at the places and with the
+    texts its locator and formatter give now. The axes no longer follow a later change of
+    their limits or ticks: meant for a figure about to be saved. An axis with minor ticks
+    is left as it is.
+    """
+    for ax in [a for top in fig.axes for a in (top, *top.child_axes)]:  # insets too
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_visible() and not len(axis.get_minor_locator()()):
+                _fix_axis(ax, axis)
+    return fig
+
+
+def _fix_axis(ax: Axes, axis: Any) -> None:
+    import numpy as np
+    from matplotlib.lines import Line2D
+    from matplotlib.text import Text
+
+    locs = list(axis.get_majorticklocs())
+    labels = axis.major.formatter.format_ticks(locs)  # all of them: they share a format
+    # the ticks matplotlib draws: those in the view, within its tolerance
+    to_screen = axis.get_transform().transform
+    lo, hi = sorted(to_screen(axis.get_view_interval()))
+    slack = 1e-10 * (hi - lo)
+    shown = [(v, t) for v, t in zip(locs, labels, strict=True)
+             if lo - slack <= to_screen(v) <= hi + slack]  # fmt: skip
+    proto = axis.majorTicks[0]  # made with the axes, styled by rc and tick_params
+    on_x = axis is ax.xaxis
+
+    def at(values: Any, other: Any) -> tuple[Any, Any]:
+        return (values, other) if on_x else (other, values)
+
+    artists: list[Any] = []
+    if proto.gridline.get_visible() and shown:
+        # one line, its segments apart (NaN between them): one artist to copy and draw
+        grid = Line2D([], [])
+        grid.update_from(proto.gridline)
+        grid.set_data(
+            *at([w for v, _ in shown for w in (v, v, np.nan)], [0, 1, np.nan] * len(shown))
+        )
+        artists.append(grid)
+    for mark, side in ((proto.tick1line, 0), (proto.tick2line, 1)):
+        if mark.get_visible() and shown:
+            line = Line2D([], [])
+            line.update_from(mark)
+            line.set_data(*at([v for v, _ in shown], [side] * len(shown)))
+            artists.append(line)
+    for label in (proto.label1, proto.label2):
+        if label.get_visible():
+            for v, text in shown:
+                copy = Text()
+                copy.update_from(label)
+                copy.set_position(at(v, label.get_position()[1 if on_x else 0]))
+                copy.set_text(text)
+                artists.append(copy)
+    clip = proto.gridline.get_clip_path()  # the axes, as matplotlib clips its grid lines
+    for artist in artists:
+        artist.set_zorder(axis.get_zorder())
+        if artist.get_clip_path() is None and artist.get_clip_box() is None:
+            # unclipped like matplotlib's; a clip path given first (and not used) spares
+            # add_artist making the axes' one for each artist (0.03 s in all)
+            artist.set_clip_path(clip)
+            artist.set_clip_on(False)
+        ax.add_artist(artist)
+    axis.set_visible(False)
+
+
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float = DEFAULT_DPI) -> Path:
     """Write ``fig`` to ``path`` atomically (temp file in the same folder, then rename).
 

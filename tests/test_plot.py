@@ -192,6 +192,25 @@ def test_formula_words_are_drawn_as_text_with_the_same_look():
         assert P._mathtext(grouped) == f"${grouped}$"
 
 
+@pytest.mark.parametrize("style", ["light", "dark"])
+def test_fixed_ticks_draw_matplotlibs_pixels(style):
+    """fix_ticks (the CLI's, for a figure only saved) draws what matplotlib's ticks draw."""
+    import io
+
+    def pixels(fig):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="rgba", dpi=72, facecolor="auto")
+        return np.frombuffer(buf.getvalue(), np.uint8)
+
+    acts = [get("relu"), get("leaky_relu"), get("sigmoid")]  # leaky_relu's zoomed inset
+    spec = P.PlotSpec(samples=64, style=style)
+    fixed = P.fix_ticks(P.activation_figure(acts, spec))
+    axes = [a for top in fixed.axes for a in (top, *top.child_axes)]
+    assert len(axes) == 4 and not any(a.xaxis.get_visible() or a.yaxis.get_visible() for a in axes)
+    assert "0.00" in [t.get_text() for t in axes[1].child_axes[0].texts]  # the inset's labels
+    np.testing.assert_array_equal(pixels(fixed), pixels(P.activation_figure(acts, spec)))
+
+
 # -- files -------------------------------------------------------------------------
 
 
@@ -440,6 +459,7 @@ def test_documented_commands_parse(command, run, monkeypatch):
     made = []
     monkeypatch.setattr(P, "activation_figure", lambda acts, spec: made.append(spec) or _Fig())
     monkeypatch.setattr(P, "save_figure", lambda fig, path, dpi: Path(path))
+    monkeypatch.setattr(P, "fix_ticks", lambda fig: fig)
     # the documented paths (docs/images/...) need not exist where the test runs
     monkeypatch.setattr(actcheck.cli.plot, "check_output", lambda path, what, figure=False: None)
     r = run(*shlex.split(command)[2:])
