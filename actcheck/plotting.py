@@ -545,6 +545,7 @@ def _fix_axis(ax: Axes, axis: Any) -> None:
     import numpy as np
     from matplotlib.lines import Line2D
     from matplotlib.text import Text
+    from matplotlib.transforms import TransformedPatchPath
 
     locs = list(axis.get_majorticklocs())
     labels = axis.major.formatter.format_ticks(locs)  # all of them: they share a format
@@ -583,13 +584,13 @@ def _fix_axis(ax: Axes, axis: Any) -> None:
                 copy.set_position(at(v, label.get_position()[1 if on_x else 0]))
                 copy.set_text(text)
                 artists.append(copy)
-    clip = proto.gridline.get_clip_path()  # the axes, as matplotlib clips its grid lines
+    # the grid lines keep the clip box copied from matplotlib's; the rest is not clipped,
+    # and gets a clip path (unused) so that add_artist does not build one for each
+    unused = TransformedPatchPath(ax.patch)
     for artist in artists:
         artist.set_zorder(axis.get_zorder())
         if artist.get_clip_path() is None and artist.get_clip_box() is None:
-            # unclipped like matplotlib's; a clip path given first (and not used) spares
-            # add_artist making the axes' one for each artist (0.03 s in all)
-            artist.set_clip_path(clip)
+            artist.set_clip_path(unused)
             artist.set_clip_on(False)
         ax.add_artist(artist)
     axis.set_visible(False)
