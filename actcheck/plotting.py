@@ -8,10 +8,12 @@ matplotlib is imported inside the functions that draw, so importing this module
 from __future__ import annotations
 
 import functools
+import io
 import math
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -232,10 +234,22 @@ def _axes_style(ax: Axes, x_range: tuple[float, float], y_range: tuple[float, fl
     ax.yaxis.set_major_locator(_in_view_locator())
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    _fixed_axis_labels(ax)
     # the coordinate axes through the origin; tick labels stay on the frame, clear of the curves
     ax.axhline(0.0, color=theme.muted, lw=0.9, zorder=2)
     if x_range[0] < 0 < x_range[1]:
         ax.axvline(0.0, color=theme.muted, lw=0.9, zorder=2)
+
+
+def _fixed_axis_labels(ax: Axes) -> None:
+    """Axis labels at fixed places, so drawing does not measure every tick label to move them.
+
+    The panels have no axis labels (captions sit under them), but matplotlib measures all
+    tick labels of every axis again at each draw to keep its labels clear of them: 0.03 s
+    for the default grid. Where it would put them about, for a caller who adds one.
+    """
+    ax.xaxis.set_label_coords(0.5, -0.12)
+    ax.yaxis.set_label_coords(-0.12, 0.5)
 
 
 def _draw_data(ax: Axes, data: CurveData, color: Any, theme: Theme, label: str | None) -> None:
@@ -283,6 +297,7 @@ def _draw_zoom(ax: Axes, datas: Sequence[CurveData], colors: Sequence[Any], them
     for d, color in zip(datas, colors, strict=True):
         c = d.curves[0]
         ins.plot(c.x, c.y, color=color, lw=1.6, gid=f"zoom:{d.act.spec}:0")
+    _fixed_axis_labels(ins)
     ins.set_xlim(z.x0, z.x1)
     ins.set_ylim(z.y0, z.y1)
     ins.tick_params(labelsize=7, length=2, pad=1, colors=theme.muted)
@@ -295,6 +310,27 @@ def _draw_zoom(ax: Axes, datas: Sequence[CurveData], colors: Sequence[Any], them
     zoom = _round2((y_range[1] - y_range[0]) / (z.y1 - z.y0))
     ins.set_title(f"y zoom ×{zoom}", fontsize=8, pad=3, loc="right", color=theme.muted, y=1.0)
     ax.indicate_inset_zoom(ins, edgecolor=theme.muted, alpha=0.6, lw=0.7)
+
+
+def _mathtext(formula: str) -> str:
+    r"""``formula`` for matplotlib's mathtext, its words between spaces as text.
+
+    ``x\ \mathrm{if}\ x>0`` becomes ``$x$ if $x>0$``: the same glyphs from the same font,
+    the spaces within a hundredth of an em, but text is not parsed symbol by symbol (7 of
+    the catalog's formulas; their parse takes half the time). A word inside a group
+    (``{...}``, ``\left...\right``) stays math: the group cannot be split.
+    """
+
+    def word(m: re.Match[str]) -> str:
+        before = formula[: m.start()]
+        depth = before.count("{") - before.count("}") + before.count(r"\left")
+        return f"$ {m[1]} $" if depth == before.count(r"\right") else m[0]
+
+    text = "$" + _TEXT_WORD.sub(word, formula) + "$"
+    return text.removeprefix("$$").removesuffix("$$")  # no empty math at either end
+
+
+_TEXT_WORD = re.compile(r"\\ \\mathrm\{(\w+)\}\\ ")
 
 
 def _caption(ax: Axes, lines: Sequence[str], theme: Theme) -> None:
@@ -323,7 +359,7 @@ def _panel(ax: Axes, members: Sequence[Activation], spec: PlotSpec, theme: Theme
         _draw_zoom(ax, datas, colors, theme, y_range, corners)
     if not single:
         ax.legend(loc=corners[0], fontsize=8.5, handlelength=1.6, borderaxespad=0.3)
-    lines = [f"${members[0].formula}$"] if spec.formula else []
+    lines = [_mathtext(members[0].formula)] if spec.formula else []
     if single:
         lines += kink_caption(datas[0].kinks)
     _caption(ax, lines, theme)
@@ -486,6 +522,80 @@ def _is_stream(path: str | os.PathLike[str]) -> bool:
         return False
 
 
+def fix_ticks(fig: Figure) -> Figure:
+    """Draw the ticks, grid lines and tick labels of ``fig`` as plain artists: the same pixels
+    in about half the time, for a figure that is only saved (``actcheck plot``).
+
+    matplotlib builds each tick as five artists (two of them hidden) and measures every
+    tick label twice more than it draws it; the default grid's 38 axes spend 0.2 s of a
+    0.45 s draw on it. Here each axis draws its grid lines, one line of tick marks and its
+    labels, placed and styled as matplotlib's own first tick, at the places and with the
+    texts its locator and formatter give now. The axes no longer follow a later change of
+    their limits or ticks: meant for a figure about to be saved. An axis with minor ticks
+    is left as it is.
+    """
+    for ax in [a for top in fig.axes for a in (top, *top.child_axes)]:  # insets too
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_visible() and not len(axis.get_minor_locator()()):
+                _fix_axis(ax, axis)
+    return fig
+
+
+def _fix_axis(ax: Axes, axis: Any) -> None:
+    import numpy as np
+    from matplotlib.lines import Line2D
+    from matplotlib.text import Text
+    from matplotlib.transforms import TransformedPatchPath
+
+    locs = list(axis.get_majorticklocs())
+    labels = axis.major.formatter.format_ticks(locs)  # all of them: they share a format
+    # the ticks matplotlib draws: those in the view, within its tolerance
+    to_screen = axis.get_transform().transform
+    lo, hi = sorted(to_screen(axis.get_view_interval()))
+    slack = 1e-10 * (hi - lo)
+    shown = [(v, t) for v, t in zip(locs, labels, strict=True)
+             if lo - slack <= to_screen(v) <= hi + slack]  # fmt: skip
+    proto = axis.majorTicks[0]  # made with the axes, styled by rc and tick_params
+    on_x = axis is ax.xaxis
+
+    def at(values: Any, other: Any) -> tuple[Any, Any]:
+        return (values, other) if on_x else (other, values)
+
+    artists: list[Any] = []
+    if proto.gridline.get_visible() and shown:
+        # one line, its segments apart (NaN between them): one artist to copy and draw
+        grid = Line2D([], [])
+        grid.update_from(proto.gridline)
+        grid.set_data(
+            *at([w for v, _ in shown for w in (v, v, np.nan)], [0, 1, np.nan] * len(shown))
+        )
+        artists.append(grid)
+    for mark, side in ((proto.tick1line, 0), (proto.tick2line, 1)):
+        if mark.get_visible() and shown:
+            line = Line2D([], [])
+            line.update_from(mark)
+            line.set_data(*at([v for v, _ in shown], [side] * len(shown)))
+            artists.append(line)
+    for label in (proto.label1, proto.label2):
+        if label.get_visible():
+            for v, text in shown:
+                copy = Text()
+                copy.update_from(label)
+                copy.set_position(at(v, label.get_position()[1 if on_x else 0]))
+                copy.set_text(text)
+                artists.append(copy)
+    # the grid lines keep the clip box copied from matplotlib's; the rest is not clipped,
+    # and gets a clip path (unused) so that add_artist does not build one for each
+    unused = TransformedPatchPath(ax.patch)
+    for artist in artists:
+        artist.set_zorder(axis.get_zorder())
+        if artist.get_clip_path() is None and artist.get_clip_box() is None:
+            artist.set_clip_path(unused)
+            artist.set_clip_on(False)
+        ax.add_artist(artist)
+    axis.set_visible(False)
+
+
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: float = DEFAULT_DPI) -> Path:
     """Write ``fig`` to ``path`` atomically (temp file in the same folder, then rename).
 
@@ -521,29 +631,62 @@ def pixel_size(fig: Figure, dpi: float) -> tuple[int, int]:
 def _write_png(fig: Figure, path: str, dpi: float) -> bool:
     """Draw ``fig`` and write it as PNG: RGB when it is opaque, zlib level 3; False if not written.
 
-    The pixels are matplotlib's, but its PNG writer keeps an alpha channel that is 255
-    everywhere on an opaque figure and compresses at level 6: an RGB PNG at level 3 is
-    about as small and takes 0.05 s less to write for the default grid.
+    The pixels are matplotlib's, but its PNG writer (Pillow's) keeps an alpha channel that
+    is 255 everywhere on an opaque figure, tries a filter per row and compresses at level
+    6. Rows unfiltered at level 3 compress as well on these flat-coloured figures (the
+    default grid: 402 KiB against Pillow's 440 KiB with its filters) in a third of the
+    time: 0.03 s instead of 0.08 s.
     """
-    import io
-
     import numpy as np
-    from PIL import Image, PngImagePlugin
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="rgba", dpi=dpi, facecolor="auto")
-    raw = buf.getbuffer()
+    pixels = _Pixels()
+    fig.savefig(pixels, format="rgba", dpi=dpi, facecolor="auto")
     width, height = pixel_size(fig, dpi)
-    if 4 * width * height != len(raw):  # another matplotlib's rounding: its own writer
+    rgba = np.frombuffer(pixels.data, np.uint8)
+    if rgba.size != 4 * width * height:  # another matplotlib's rounding: its own writer
         return False
-    image = Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", 0, 1)
-    if np.frombuffer(raw, np.uint8)[3::4].min() == 255:
-        image = image.convert("RGB")
-    info = PngImagePlugin.PngInfo()
-    for key, value in _metadata("png").items():
-        info.add_text(key, value)
-    image.save(path, format="png", dpi=(dpi, dpi), pnginfo=info, compress_level=3)
+    rgba = rgba.reshape(height, width, 4)
+    channels = 3 if rgba[:, :, 3].min() == 255 else 4
+    # each row: filter type 0 (none), then its pixels; a channel at a time (a fifth of the
+    # time numpy takes to copy 3 bytes of every 4 at once)
+    rows = np.zeros((height, 1 + width * channels), np.uint8)
+    for c in range(channels):
+        rows[:, 1 + c :: channels] = rgba[:, :, c]
+    with open(path, "wb") as fh:
+        for part in _png_chunks(rows, width, channels, dpi):
+            fh.write(part)
     return True
+
+
+class _Pixels(io.BytesIO):
+    """Where savefig writes raw RGBA: keeps the renderer's buffer instead of copying it."""
+
+    data: Any = b""
+
+    def write(self, data: Any) -> int:
+        # more than one write (never seen from matplotlib) leaves too few bytes: then the
+        # caller falls back to matplotlib's writer
+        self.data = data
+        return memoryview(data).nbytes
+
+
+def _png_chunks(rows: Any, width: int, channels: int, dpi: float) -> Iterator[bytes]:
+    """The PNG file of ``rows`` (filter byte, then 8-bit RGB or RGBA pixels), in parts."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(data, zlib.crc32(kind))
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, len(rows), 8, 2 if channels == 3 else 6, 0, 0, 0)
+    per_metre = int(dpi / 0.0254 + 0.5)  # as Pillow (matplotlib's writer) rounds it
+    yield b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+    yield chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))
+    for key, value in _metadata("png").items():
+        yield chunk(b"tEXt", f"{key}\0{value}".encode("latin-1"))
+    yield chunk(b"IDAT", zlib.compress(rows, 3))
+    yield chunk(b"IEND", b"")
 
 
 # read by matplotlib at save time: same arguments, same bytes (SVG ids are salted hashes)

@@ -167,6 +167,50 @@ def test_every_catalog_formula_renders_as_mathtext():
                 parser.parse(f"${text}$", dpi=72)
 
 
+def test_formula_words_are_drawn_as_text_with_the_same_look():
+    """The captions take words out of math mode (cheaper to parse): same glyphs, same width."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.mathtext import MathTextParser
+
+    parser, font = MathTextParser("path"), FontProperties(size=9)
+    split = 0
+    for n in names():
+        formula = get(n).formula
+        caption = P._mathtext(formula)
+        split += caption != f"${formula}$"
+        ours, math = parser.parse(caption, 150, font), parser.parse(f"${formula}$", 150, font)
+        assert abs(ours.width - math.width) <= 1 and ours.height == math.height, n
+        # glyphs (font, size, character, index, x, y): the same but for spaces, each within
+        # a pixel of its place
+        glyphs = [g for g in ours.glyphs if g[2] != ord(" ")]
+        assert [(*g[:4], g[5]) for g in glyphs] == [(*g[:4], g[5]) for g in math.glyphs], n
+        assert max(abs(a[4] - b[4]) for a, b in zip(glyphs, math.glyphs, strict=True)) < 1, n
+    assert split == 7
+    assert P._mathtext(r"a\ \mathrm{if}\ b") == "$a$ if $b$"
+    # a group cannot be split: the word stays math
+    for grouped in (r"\frac{a\ \mathrm{if}\ b}{2}", r"\left(a\ \mathrm{if}\ b\right)"):
+        assert P._mathtext(grouped) == f"${grouped}$"
+
+
+@pytest.mark.parametrize("style", ["light", "dark"])
+def test_fixed_ticks_draw_matplotlibs_pixels(style):
+    """fix_ticks (the CLI's, for a figure only saved) draws what matplotlib's ticks draw."""
+    import io
+
+    def pixels(fig):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="rgba", dpi=72, facecolor="auto")
+        return np.frombuffer(buf.getvalue(), np.uint8)
+
+    acts = [get("relu"), get("leaky_relu"), get("sigmoid")]  # leaky_relu's zoomed inset
+    spec = P.PlotSpec(samples=64, style=style)
+    fixed = P.fix_ticks(P.activation_figure(acts, spec))
+    axes = [a for top in fixed.axes for a in (top, *top.child_axes)]
+    assert len(axes) == 4 and not any(a.xaxis.get_visible() or a.yaxis.get_visible() for a in axes)
+    assert "0.00" in [t.get_text() for t in axes[1].child_axes[0].texts]  # the inset's labels
+    np.testing.assert_array_equal(pixels(fixed), pixels(P.activation_figure(acts, spec)))
+
+
 # -- files -------------------------------------------------------------------------
 
 
@@ -415,6 +459,7 @@ def test_documented_commands_parse(command, run, monkeypatch):
     made = []
     monkeypatch.setattr(P, "activation_figure", lambda acts, spec: made.append(spec) or _Fig())
     monkeypatch.setattr(P, "save_figure", lambda fig, path, dpi: Path(path))
+    monkeypatch.setattr(P, "fix_ticks", lambda fig: fig)
     # the documented paths (docs/images/...) need not exist where the test runs
     monkeypatch.setattr(actcheck.cli.plot, "check_output", lambda path, what, figure=False: None)
     r = run(*shlex.split(command)[2:])

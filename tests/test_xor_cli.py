@@ -175,7 +175,8 @@ def test_unwritable_directory(runner, tmp_path):
 def test_failed_write_leaves_no_partial_file(runner, tmp_path, monkeypatch, stage):
     """The disk fills up half-way: in matplotlib's savefig, or in the PNG writer after it."""
     from matplotlib.figure import Figure
-    from PIL import Image
+
+    from actcheck import plotting
 
     def half_then_fail(fname):
         if hasattr(fname, "write"):  # savefig into actcheck's buffer
@@ -188,7 +189,12 @@ def test_failed_write_leaves_no_partial_file(runner, tmp_path, monkeypatch, stag
     if stage == "savefig":
         monkeypatch.setattr(Figure, "savefig", lambda self, fname, **kw: half_then_fail(fname))
     else:
-        monkeypatch.setattr(Image.Image, "save", lambda self, fp, **kw: half_then_fail(fp))
+
+        def chunks_then_full(rows, width, channels, dpi):
+            yield b"half a png"
+            raise OSError("disk full")
+
+        monkeypatch.setattr(plotting, "_png_chunks", chunks_then_full)
     res = runner.invoke(cli, ["train-xor", "relu", *FAST, "-o", "loss.png"])
     assert res.exit_code == 2
     assert res.output.strip().splitlines()[-1] == "Error: cannot write chart 'loss.png': disk full"

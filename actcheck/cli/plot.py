@@ -164,6 +164,7 @@ def plot_command(
         open_show_backend()  # an unusable MPLBACKEND: said now, before the work
     with _imports_set_aside():
         fig = plotting.activation_figure(acts, plotting.PlotSpec(orders=orders, **spec))  # type: ignore[arg-type]
+        plotting.fix_ticks(fig)  # only saved (--show shows the image): ticks drawn as plain artists
         write_figure(fig, output, "figure", dpi=dpi)
         # beside a figure written to stdout, the line goes to stderr
         click.echo(report.wrote_figure(output, plotting.output_format(output), fig, dpi), err=taken)
