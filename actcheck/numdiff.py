@@ -97,7 +97,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -988,14 +987,12 @@ def _near_barriers(
                 central &= clear
         return np.flatnonzero(~central)
     bounded = tol is not None and tol.step < 0.5
-    hmax = math.inf if bounded else float(np.max(h))
+    hmax = None if bounded else float(np.max(h))
     parts = []
     for bk in barriers:
         # |x - b| <= h <= s·max(|x|, floor) <= s·(|b| + |x - b| + floor), solved for |x - b|
         # (with room for the rounding of lever·s); or h <= hmax for every point
-        w = hmax
-        if bounded:
-            w = 1.01 * tol.step * (abs(float(bk)) + tol.step_floor) / (1 - tol.step)
+        w = hmax if hmax is not None else _reach_window(float(bk), tol)
         lo = int(np.searchsorted(x64, bk - w, side="left"))
         sl = slice(lo, int(np.searchsorted(x64, bk + w, side="right")))
         with np.errstate(invalid="ignore"):
@@ -1007,6 +1004,11 @@ def _near_barriers(
         near.sort()
         near = near[np.concatenate(([True], near[1:] != near[:-1]))]
     return near
+
+
+def _reach_window(b: float, tol: Tolerances) -> float:
+    """How far from b a point with a step from ``_steps`` may be and still reach b."""
+    return 1.01 * tol.step * (abs(b) + tol.step_floor) / (1 - tol.step)
 
 
 def _barriers(kinks: Sequence[Any] | None, dtype: np.dtype, kink_ulps: int) -> tuple[Array, Array]:

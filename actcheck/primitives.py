@@ -116,8 +116,7 @@ def normal_cdf(x: Array) -> Array:
     ``_upper_tail`` for how). float32 is computed in float64 and rounded once.
     """
     x = np.asarray(x)
-    q, _ = _upper_tail(np.abs(x.astype(np.float64, copy=False).ravel()))
-    np.subtract(1.0, q, out=q, where=x.ravel() >= 0)
+    q, _ = _cdf_and_gauss(x)
     return q.reshape(x.shape).astype(x.dtype, copy=False)
 
 
@@ -125,10 +124,16 @@ def normal_cdf_pdf(x: Array) -> tuple[Array, Array]:
     """Φ(x) and φ(x) = e^{-x²/2}/√(2π), both from one e^{-x²/2} (as ``normal_cdf`` and
     ``normal_pdf`` compute them, to their ulps); float32 rounded once from float64."""
     x = np.asarray(x)
-    q, e = _upper_tail(np.abs(x.astype(np.float64, copy=False).ravel()))
-    np.subtract(1.0, q, out=q, where=x.ravel() >= 0)
+    q, e = _cdf_and_gauss(x)
     e *= _INV_SQRT_2PI
     return tuple(a.reshape(x.shape).astype(x.dtype, copy=False) for a in (q, e))
+
+
+def _cdf_and_gauss(x: Array) -> tuple[Array, Array]:
+    """Φ(x) and e^{-x²/2}, flat float64: 1 - Q(|x|) for x >= 0, Q(|x|) below."""
+    q, e = _upper_tail(np.abs(x.astype(np.float64, copy=False).ravel()))
+    np.subtract(1.0, q, out=q, where=x.ravel() >= 0)
+    return q, e
 
 
 def _upper_tail(y: Array) -> tuple[Array, Array]:
@@ -146,16 +151,18 @@ def _upper_tail(y: Array) -> tuple[Array, Array]:
             far = np.flatnonzero(y > _NEAR_END)
             y_far = np.minimum(y[far], _TAIL_END)
             y[far] = 0.0  # keeps the short rational finite; these points are redone below
-    e = _gauss(y)
-    q = _horner(_NEAR_P, y)
-    q /= _horner(_NEAR_R, y)
-    q *= e
+    q, e = _tail_with(_NEAR_P, _NEAR_R, y)
     if far is not None:
-        e_far = _gauss(y_far)
-        q_far = _horner(_TAIL_P, y_far)
-        q_far /= _horner(_TAIL_R, y_far)
-        q_far *= e_far
-        q[far], e[far] = q_far, e_far
+        q[far], e[far] = _tail_with(_TAIL_P, _TAIL_R, y_far)
+    return q, e
+
+
+def _tail_with(p: tuple[float, ...], r: tuple[float, ...], y: Array) -> tuple[Array, Array]:
+    """Q(y) = e^{-y²/2}·P(y)/R(y) with the given rational, and e^{-y²/2}."""
+    e = _gauss(y)
+    q = _horner(p, y)
+    q /= _horner(r, y)
+    q *= e
     return q, e
 
 
