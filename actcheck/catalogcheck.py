@@ -262,7 +262,7 @@ class ProbeSample:
         self.lo, self.hi = (float(v) for v in x_range)
         self.fixed = _fixed_probes(kinks, (self.lo, self.hi), self.dtype)
         self.size = block or BLOCK_POINTS
-        self._counting = np.arange(min(self.size, points), dtype=np.float64)  # 0, 1, 2, ...
+        self._counting = np.arange(min(self.size, points) + 1, dtype=np.float64)  # 0, 1, 2, ...
         self.blocks = -(-points // self.size)
         # each block's lowest possible point, with the arithmetic of _cells (U = 0)
         edges = np.arange(1, self.blocks, dtype=np.float64) * self.size
@@ -278,15 +278,14 @@ class ProbeSample:
     def block(self, j: int) -> Array:
         """Block j's points, sorted, without the previous block's last value."""
         first = j * self.size
-        x = self._cells(first, min(first + self.size, self.points))
+        lead = 1 if j else 0  # the previous block's last cell, drawn with this block's cells
+        cells = self._cells(first - lead, min(first + self.size, self.points))
+        before, x = cells[:lead], cells[lead:]
         extra = self.fixed[self.cuts[j] : self.cuts[j + 1]]
         if extra.size:
             x = np.insert(x, np.searchsorted(x, extra), extra)
-        before = np.empty(0, self.dtype)
-        if j:  # the previous block ends with its last cell or its last fixed probe
-            before = self._cells(first - 1, first)
-            if self.cuts[j] > self.cuts[j - 1]:
-                before = np.maximum(before, self.fixed[self.cuts[j] - 1 : self.cuts[j]])
+        if j and self.cuts[j] > self.cuts[j - 1]:  # or the previous block's last fixed probe
+            before = np.maximum(before, self.fixed[self.cuts[j] - 1 : self.cuts[j]])
         return _drop_repeats(x, before)
 
     def _cells(self, start: int, stop: int) -> Array:

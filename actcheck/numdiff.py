@@ -104,6 +104,7 @@ from typing import Any
 
 import numpy as np
 
+from actcheck.primitives import at_least
 from actcheck.tolerances import TOLERANCES, Overrides, Tolerances, merged
 
 Array = np.ndarray
@@ -556,7 +557,7 @@ def _pow2_floor(v: Array) -> Array:
 
 def _steps(x64: Array, tol: Tolerances) -> Array:
     """Power-of-two steps ~ step·max(|x|, step_floor)."""
-    return _pow2_floor(np.maximum(np.abs(x64), tol.step_floor) * tol.step)
+    return _pow2_floor(at_least(np.abs(x64), tol.step_floor) * tol.step)
 
 
 def _allowance(deriv: Array, fabs: Array, x64: Array, eps: float, tol: Tolerances) -> Array:
@@ -679,24 +680,24 @@ def _judge_all(
         np.abs(err, out=err)
         failed = verdict.view(bool)  # MISMATCH = 1, PASS = 0
         np.greater(err, bound, out=failed)
-        if not np.isfinite(np.add.reduce(err)):  # one read; the exact test only if needed
+        # one read: a finite sum of |analytic - numerical| means that every error, so every
+        # value on both sides, is finite; the exact tests only when it is not (a NaN or an
+        # inf on either side, or finite errors whose sum overflows)
+        finite = bool(np.isfinite(np.add.reduce(err)))
+        if not finite:
             np.isnan(err, out=flag)
             failed |= flag  # NaN on either side
-        np.copyto(suspect, failed)
         if allow is not lever:  # the suspect tests take |f|/lever
             np.divide(main.fabs, lever, out=scale)
             np.abs(main.value, out=err)
             scale += err
         np.multiply(scale, tol.suspect_rel, out=err)
-        np.greater(main.trunc, err, out=flag)
-        suspect |= flag
+        np.greater(main.trunc, err, out=suspect)
+        suspect |= failed
         if main.bend is not None:
             np.multiply(scale, tol.suspect_bend * tol.step, out=err)
             np.greater(main.bend, err, out=flag)
             suspect |= flag
-        # one read of the values; the exact test only when the sum is not finite (a NaN or
-        # an inf among them, or finite values whose sum overflows)
-        finite = np.isfinite(np.add.reduce(main.value))
     if not finite:
         np.isfinite(main.value, out=flag)
         bad = ~flag
@@ -1253,7 +1254,7 @@ def check_elementwise(
     eps = _eps(dt)
     x64 = xe.astype(np.float64, copy=False)
     lever = np.abs(x64)
-    np.maximum(lever, tol.step_floor, out=lever)
+    np.clip(lever, tol.step_floor, np.inf, out=lever)  # as at_least, in place
     h = _pow2_floor(lever * tol.step)
     barriers, delta = _barriers(kinks, dt, tol.kink_ulps)
     geo = _geometry(x64, h, barriers, delta, tol)

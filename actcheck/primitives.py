@@ -48,6 +48,18 @@ _NEAR_R = (
 _NEAR_END = 7.0
 
 
+def at_least(x: Array, lo: float) -> Array:
+    """max(x, lo), NaN kept. np.clip with an infinite upper bound runs in about half the
+    time of np.maximum with a scalar (numpy 2), bit for bit the same result, except the
+    sign of a zero when lo is 0: use it where lo != 0 or that sign cannot matter."""
+    return np.clip(x, lo, np.inf)
+
+
+def at_most(x: Array, hi: float) -> Array:
+    """min(x, hi), NaN kept (as ``at_least``)."""
+    return np.clip(x, -np.inf, hi)
+
+
 def sigmoid(x: Array) -> Array:
     """σ(x) = 1/(1+e^{-x}), never overflowing: with e = e^{-|x|} <= 1, σ = 1 - e/(1+e) for x >= 0.
 
@@ -72,7 +84,7 @@ def expit(x: Array) -> Array:
     float32 is computed in float64 and rounded once (within 1 ulp, subnormals included).
     """
     x = np.asarray(x)
-    e = np.exp(np.minimum(x, _EXPIT_SAT), dtype=np.float64)
+    e = np.exp(at_most(x, _EXPIT_SAT), dtype=np.float64)
     return (e / (e + 1)).astype(x.dtype, copy=False)
 
 
@@ -83,7 +95,7 @@ def softplus(z: Array) -> Array:
 
 def sech2(x: Array) -> Array:
     """sech²(x) = 4e^{-2|x|}/(1+e^{-2|x|})², which keeps its tail where 1-tanh² rounds to 0."""
-    e = np.exp(-2 * np.minimum(np.abs(x), SAT))
+    e = np.exp(-2 * at_most(np.abs(x), SAT))
     return 4 * e / ((1 + e) * (1 + e))
 
 
@@ -92,7 +104,7 @@ def normal_pdf(x: Array) -> Array:
     exp(-x²/2) is off by up to ~500 ulp in the tails). float32 is rounded once from float64."""
     x = np.asarray(x)
     with np.errstate(invalid="ignore"):  # NaN stays NaN
-        y = np.minimum(np.abs(x.astype(np.float64, copy=False)), PDF_SAT)
+        y = at_most(np.abs(x.astype(np.float64, copy=False)), PDF_SAT)
     e = _gauss(y.ravel())
     e *= _INV_SQRT_2PI
     return e.reshape(x.shape).astype(x.dtype, copy=False)
