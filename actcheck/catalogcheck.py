@@ -261,25 +261,53 @@ class ProbeSample:
         self.dtype = np.dtype(dtype)
         self.lo, self.hi = (float(v) for v in x_range)
         self.fixed = _fixed_probes(kinks, (self.lo, self.hi), self.dtype)
-        self.size = block or BLOCK_POINTS
-        self._counting = np.arange(min(self.size, points) + 1, dtype=np.float64)  # 0, 1, 2, ...
-        self.blocks = -(-points // self.size)
+        size = block or BLOCK_POINTS
+        self.blocks = -(-points // size)
+        self.starts = self._starts(size, kinks)  # first cell of each block, then points
+        most = int(np.max(np.diff(self.starts)))
+        self._counting = np.arange(most + 1, dtype=np.float64)  # 0, 1, 2, ...
         # each block's lowest possible point, with the arithmetic of _cells (U = 0)
-        edges = np.arange(1, self.blocks, dtype=np.float64) * self.size
+        edges = self.starts[1:-1].astype(np.float64)
         edges *= 1.0 / points
         edges = self._to_x(edges)
         self.cuts = np.concatenate(([0], np.searchsorted(self.fixed, edges), [self.fixed.size]))
         self.room = points + self.fixed.size  # points in all, at most
 
+    def _starts(self, size: int, kinks: Sequence[float]) -> Array:
+        """Blocks of ``size`` cells, each edge moved below any kink within 1/64 of a block
+        of it: a kink's probes and the points around it are then judged in one block (a
+        kink costs each block that has some a pass of one-sided differences; hardswish's
+        ±3 sit exactly on the edges of four blocks over the default range)."""
+        starts = np.minimum(np.arange(self.blocks + 1) * size, self.points)
+        guard = size // 64
+        if not guard or not kinks:
+            return starts
+        # each kink's place among the cells (fractional), by the distribution's CDF
+        k = np.array(sorted(kinks), dtype=np.float64)
+        if self.distribution == "uniform":
+            at = (k - self.lo) / (self.hi - self.lo)
+        else:
+            from scipy.special import ndtr
+
+            at = ndtr((k - 0.5 * (self.lo + self.hi)) / (0.25 * (self.hi - self.lo)))
+        at = at[(at > 0) & (at < 1)] * self.points
+        for j in range(self.blocks - 1, 0, -1):  # top down: a moved edge stays above the next
+            for _ in range(at.size):  # moved below one kink, it may come near the next
+                near = at[np.abs(at - starts[j]) < guard]
+                if not near.size:
+                    break
+                starts[j] = max(int(near.min()) - guard, starts[j - 1] + 1)
+        return starts
+
     def offset(self, j: int) -> int:
         """Where block j starts among all points if no repeat is dropped before it."""
-        return j * self.size + int(self.cuts[j])
+        return int(self.starts[j]) + int(self.cuts[j])
 
     def block(self, j: int) -> Array:
         """Block j's points, sorted, without the previous block's last value."""
-        first = j * self.size
+        first = int(self.starts[j])
         lead = 1 if j else 0  # the previous block's last cell, drawn with this block's cells
-        cells = self._cells(first - lead, min(first + self.size, self.points))
+        cells = self._cells(first - lead, int(self.starts[j + 1]))
         before, x = cells[:lead], cells[lead:]
         extra = self.fixed[self.cuts[j] : self.cuts[j + 1]]
         if extra.size:
