@@ -265,7 +265,7 @@ class ProbeSample:
         self.blocks = -(-points // size)
         self.starts = self._starts(size, kinks)  # first cell of each block, then points
         most = int(np.max(np.diff(self.starts)))
-        self._counting = np.arange(most + 1, dtype=np.float64)  # 0, 1, 2, ...
+        self._counting = _counting(most + 1)
         # each block's lowest possible point, with the arithmetic of _cells (U = 0)
         edges = self.starts[1:-1].astype(np.float64)
         edges *= 1.0 / points
@@ -337,6 +337,14 @@ class ProbeSample:
 
         # N(centre, (width/4)²), by inverting the CDF at sorted uniforms
         return 0.5 * (lo + hi) + 0.25 * (hi - lo) * ndtri(np.maximum(u, 1e-300))
+
+
+@functools.lru_cache(maxsize=4)
+def _counting(n: int) -> Array:
+    """0, 1, 2, ..., n-1 as floats, read-only: made once for every check of this size."""
+    a = np.arange(n, dtype=np.float64)
+    a.flags.writeable = False
+    return a
 
 
 def _drop_repeats(x: Array, before: Array) -> Array:

@@ -575,6 +575,7 @@ class _Estimate:
     noise: Array  # round-off, absolute
     fabs: Array  # |f| near the point (for the analytic allowance)
     bend: Array | None = None  # central only: |f(x+h)+f(x-h)-f(x+h/2)-f(x-h/2)|/h
+    magnitude: Array | None = None  # |value|, when kept from the noise model
 
     def total(self, safety: float) -> Array:
         return safety * (self.trunc + self.noise)
@@ -594,11 +595,12 @@ def _combine(
 
     ``lever`` is max(|x|, step_floor) (the noise model's |x|). ``bend`` (central scheme only)
     also measures |f(x+h) + f(x-h) - f(x+h/2) - f(x-h/2)|/h.
-    ``work``: six arrays of the points' size to compute in (the estimate's arrays are the
-    first four or five of them); new ones when None.
+    ``work``: six or seven arrays of the points' size to compute in (the estimate's arrays
+    are the first four or five of them; a seventh keeps |value|); new ones when None.
     """
     work = work if work is not None else [np.empty(h.size) for _ in range(6)]
-    value, trunc, noise, fmax, tmp, bent = work
+    value, trunc, noise, fmax, tmp, bent = work[:6]
+    magnitude = work[6] if len(work) > 6 else noise
     _, wc, wf = scheme
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         _weighted(wc, values, trunc, tmp)  # the coarse estimate, times h
@@ -613,22 +615,23 @@ def _combine(
         np.abs(values[0], out=fmax)
         np.abs(values[-1], out=tmp)
         np.maximum(fmax, tmp, out=fmax)
-        np.abs(value, out=noise)
-        noise *= lever
+        np.abs(value, out=magnitude)
+        np.multiply(magnitude, lever, out=noise)
         noise += fmax
         noise *= eps
         noise += _FLOOR[eps]  # below the subnormal spacing nothing is resolved
         noise *= tol.f_ulps * _weight_sum(scheme)
         noise /= h
+        kept = magnitude if magnitude is not noise else None
         if not (bend and scheme is _CENTRAL):
-            return _Estimate(value, trunc, noise, fmax)
+            return _Estimate(value, trunc, noise, fmax, None, kept)
         # smooth f: 3/8·h·|f''|; a kink right at x: |f'(x+) - f'(x-)|/2, invisible to Richardson
         np.add(values[0], values[3], out=bent)
         np.add(values[1], values[2], out=tmp)
         bent -= tmp
         np.abs(bent, out=bent)
         bent /= h
-    return _Estimate(value, trunc, noise, fmax, bent)
+    return _Estimate(value, trunc, noise, fmax, bent, kept)
 
 
 def _weight_sum(scheme: tuple[Array, Array, Array]) -> float:
@@ -674,8 +677,10 @@ def _judge_all(
     allow = lever if allow is None else allow
     with np.errstate(all="ignore"):
         np.divide(main.fabs, allow, out=scale)  # |f'| + |f|/max(|x|, step_floor): f' scale
-        np.abs(main.value, out=err)
-        scale += err
+        magnitude = main.magnitude
+        if magnitude is None:
+            magnitude = np.abs(main.value, out=err)
+        scale += magnitude
         np.add(main.trunc, main.noise, out=bound)
         bound *= tol.safety
         np.multiply(scale, tol.analytic_ulps * eps, out=err)
@@ -694,8 +699,9 @@ def _judge_all(
             failed |= flag  # NaN on either side
         if allow is not lever:  # the suspect tests take |f|/lever
             np.divide(main.fabs, lever, out=scale)
-            np.abs(main.value, out=err)
-            scale += err
+            if main.magnitude is None:
+                magnitude = np.abs(main.value, out=err)
+            scale += magnitude
         np.multiply(scale, tol.suspect_rel, out=err)
         np.greater(main.trunc, err, out=suspect)
         suspect |= failed
@@ -757,17 +763,17 @@ def _judged_blocks(
     value, bound, verdict = out or (np.empty(n), np.empty(n), np.empty(n, np.int8))
     suspect = np.empty(n, bool)
     k = min(n, BLOCK)
-    floats, flag = [np.empty(k) for _ in range(6)], np.empty(k, bool)
+    floats, flag = [np.empty(k) for _ in range(7)], np.empty(k, bool)
 
     def cut(a: Array | float, sl: slice) -> Array | float:
         return a[sl] if isinstance(a, np.ndarray) else a
 
     for sl in _blocks(n):
         m = sl.stop - sl.start
-        trunc, noise, fmax, tmp, bent, err = (a[:m] for a in floats)
+        trunc, noise, fmax, tmp, bent, err, magnitude = (a[:m] for a in floats)
         lv = cut(lever, sl)
         est = _combine([v[sl] for v in values], _CENTRAL, cut(h, sl), lv, eps, tol, bend,
-                       [value[sl], trunc, noise, fmax, tmp, bent])  # fmt: skip
+                       [value[sl], trunc, noise, fmax, tmp, bent, magnitude])  # fmt: skip
         al = lv if allow is lever else cut(allow, sl)
         o = (bound[sl], verdict[sl], suspect[sl])
         _judge_all(est, analytic[sl], lv, eps, tol, o, (tmp, err, flag[:m]), al)
