@@ -526,7 +526,7 @@ def gradcheck(
 
     names = _param_names(act, params) if order == 1 else []
     stream = total > STREAM_POINTS
-    per_block = _block_checker(act, order, names, tol, dtype, stream)
+    per_block = _block_checker(act, order, names, tol, dtype, stream, x is None)
     joined = _Joined(0 if stream else room, 1 + len(names))
     _run_blocks(joined.placing(per_block, block), count, total, workers, progress, joined.add)
     checks = joined.results(KEEP_WORST if stream else None)
@@ -548,10 +548,18 @@ def _balanced(points: int, workers: int) -> int:
 
 
 def _block_checker(
-    act: Activation, order: int, names: list[str], tol: Tolerances, dtype: str, stream: bool
+    act: Activation,
+    order: int,
+    names: list[str],
+    tol: Tolerances,
+    dtype: str,
+    stream: bool,
+    nan_free: bool,
 ) -> Callable[..., list[ElementwiseResult]]:
-    """The checks of one block of points: d/dx (or d²/dx²), then each parameter."""
-    f, df = (act.forward, act.derivative) if order == 1 else (act.derivative, act.second_derivative)
+    """The checks of one block of points: d/dx (or d²/dx²), then each parameter.
+    ``nan_free``: the points hold no NaN and no inf (generated ones), so neither do the
+    stencils around them, and f skips its NaN guard."""
+    f, df = act.checked_pair(order, nan_free)
     common = {"dtype": dtype, "name": act.name, "tolerances": tol}
     kinks = _engine_kinks(act, order)
     # each parameter's step, found once (it may take many halvings between close clamps)
@@ -567,7 +575,8 @@ def _block_checker(
             with np.errstate(all="ignore"):  # judged below, not warned about
                 analytic = act.param_derivatives(xs)
             for name, where in zip(names, put[1:], strict=True):
-                out.append(_param_check(act, name, xs, analytic[name], steps[name], common, where))
+                out.append(_param_check(act, name, xs, analytic[name], steps[name], common, where,
+                                        nan_free))  # fmt: skip
         return [reduce_result(r) for r in out] if stream else out
 
     return check
@@ -738,6 +747,7 @@ def _param_check(
     step: float,
     common: dict[str, Any],
     out: dict[str, Array] | None = None,
+    nan_free: bool = False,
 ) -> ElementwiseResult:
     theta = float(act.params[name])
 
@@ -748,7 +758,7 @@ def _param_check(
         if moved is None:
             # outside the parameter's range: this side of the stencil does not exist
             return np.full(at.shape, np.nan, at.dtype)
-        return moved.forward(at)
+        return moved.checked_pair(1, nan_free)[0](at)
 
     return check_direction(
         shifted, analytic, xs, scale=theta, wrt=name, step=step, out=out,

@@ -937,14 +937,38 @@ class _Steps:
         return out
 
 
+def _member(idx: Array, members: Array) -> Array:
+    """Which of the indices ``idx`` are among the sorted ``members``."""
+    if not members.size:
+        return np.zeros(idx.shape, bool)
+    pos = np.minimum(np.searchsorted(members, idx), members.size - 1)
+    return members[pos] == idx
+
+
 @dataclass
 class _Geometry:
-    central: Array  # bool: central stencil is clear of every barrier
-    at_kink: Array  # bool: the point is a declared kink
+    """Where the stencils of N points may go. The points near a barrier are few: they are
+    kept as sorted indices, not as masks of all N points."""
+
+    n: int
+    near: Array  # indices of points whose central stencil reaches a barrier
+    kink: Array  # indices of points at a declared kink (some of ``near``)
     own_left: Array  # indices of points that take the left one-sided formula (kink on the right)
     own_right: Array
     h_left: _Steps  # steps for a left one-sided stencil (shrunk to stay clear of kinks)
     h_right: _Steps
+
+    def central(self) -> Array:
+        """bool, all N points: the central stencil is clear of every barrier."""
+        clear = np.ones(self.n, bool)
+        clear[self.near] = False
+        return clear
+
+    def is_central(self, idx: Array) -> Array:
+        return ~_member(idx, self.near)
+
+    def is_kink(self, idx: Array) -> Array:
+        return _member(idx, self.kink)
 
 
 def _geometry(
@@ -953,17 +977,15 @@ def _geometry(
     """Where each point's stencils may go. ``tol``: h are the steps ``_steps`` makes from
     it (h <= step·max(|x|, step_floor)), which bounds how far from a kink reaching it is."""
     n = x64.size
-    central = np.ones(n, bool)
-    at_kink = np.zeros(n, bool)
     none = np.empty(0, np.intp)
     if barriers.size == 0:
-        return _Geometry(central, at_kink, none, none, _Steps(h), _Steps(h))
+        return _Geometry(n, none, none, none, none, _Steps(h), _Steps(h))
     b = np.concatenate(([-np.inf], barriers, [np.inf]))
     d = np.concatenate(([0.0], delta, [0.0]))
     assert _reach(_CENTRAL) == 1.0  # the central stencil reaches x ± h
-    near = _near_barriers(x64, h, barriers, central, tol)
+    near = _near_barriers(x64, h, barriers, tol)
     if not near.size:
-        return _Geometry(central, at_kink, none, none, _Steps(h), _Steps(h))
+        return _Geometry(n, none, none, none, none, _Steps(h), _Steps(h))
     xs, hs = x64[near], h[near]
     ps = np.clip(np.searchsorted(b, xs, side="left"), 1, b.size - 1)  # b[p-1] < x <= b[p]
     lo, hi = b[ps - 1], b[ps]
@@ -975,7 +997,6 @@ def _geometry(
     # room on each side, measured from the kink itself for points at a kink
     room_left = np.where(at, b[k] - b[k - 1], xs - lo)
     room_right = np.where(at, b[np.minimum(k + 1, b.size - 1)] - b[k], hi - xs)
-    at_kink[near] = at
     right = room_right >= room_left
     reach = _reach(_RIGHT) * 1.0001
     tiny, big = np.finfo(np.float64).tiny, np.finfo(np.float64).max
@@ -984,8 +1005,9 @@ def _geometry(
         hl = np.minimum(hs, _pow2_below(np.clip(room_left / reach, tiny, big)))
         hr = np.minimum(hs, _pow2_below(np.clip(room_right / reach, tiny, big)))
     return _Geometry(
-        central,
-        at_kink,
+        n,
+        near,
+        near[at],
         near[~at & ~right],
         near[~at & right],
         _Steps(h, near, hl),
@@ -993,11 +1015,9 @@ def _geometry(
     )
 
 
-def _near_barriers(
-    x64: Array, h: Array, barriers: Array, central: Array, tol: Tolerances | None = None
-) -> Array:
-    """Indices of the points whose central stencil x ± h reaches a barrier (``central``
-    cleared there). Sorted points (a catalog block) are searched around each barrier;
+def _near_barriers(x64: Array, h: Array, barriers: Array, tol: Tolerances | None = None) -> Array:
+    """Indices of the points whose central stencil x ± h reaches a barrier, sorted.
+    Sorted points (a catalog block) are searched around each barrier;
     others take a few passes over all points. With ``tol`` (h from ``_steps``), only
     |x - b| <= s·(|b| + floor)/(1 - s) can reach b, s the step: without it, the largest h
     of all points (a probe at 1e30 has h ~ 1e25) sets the window."""
@@ -1006,6 +1026,7 @@ def _near_barriers(
     if not ordered:
         dist = np.empty_like(x64)
         clear = np.empty(x64.size, bool)
+        central = np.ones(x64.size, bool)
         with np.errstate(invalid="ignore"):
             for bk in barriers:  # a handful of kinks: a few passes
                 np.subtract(x64, bk, out=dist)
@@ -1024,7 +1045,6 @@ def _near_barriers(
         sl = slice(lo, int(np.searchsorted(x64, bk + w, side="right")))
         with np.errstate(invalid="ignore"):
             reach = ~(np.abs(x64[sl] - bk) > h[sl])
-        central[sl] &= ~reach
         parts.append(lo + np.flatnonzero(reach))
     near = np.concatenate(parts) if parts else np.empty(0, np.intp)
     if len(parts) > 1 and near.size > 1:  # sorted, without repeats (np.unique costs 0.1 ms)
@@ -1165,7 +1185,7 @@ def _try_complex_step(
     use_cs, note = False, "off"
     ax = np.abs(x64)
     # ordinary points: away from 0 (where kinks like to sit) and from overflow
-    clean = geo.central & np.isfinite(x64) & (ax >= tol.cs_probe_low) & (ax <= tol.cs_probe_high)
+    clean = geo.central() & np.isfinite(x64) & (ax >= tol.cs_probe_low) & (ax <= tol.cs_probe_high)
     probe = _probe_indices(clean, tol.cs_probes)
     if probe.size:
         central = _estimate(xdir, _CENTRAL, h, probe, x64, eps, tol)
@@ -1312,9 +1332,8 @@ def check_elementwise(
         b, v, s = _judge_all(est, analytic[idx], lever[idx], eps, tol)
         value[idx], bound[idx], verdict[idx], suspect[idx] = est.value, b, v, s
         method[idx] = code
-    verdict[geo.at_kink] = KINK
-    suspect &= ~geo.at_kink
-    sides_idx = np.flatnonzero(geo.at_kink | suspect)
+    verdict[geo.kink] = KINK
+    sides_idx = np.union1d(geo.kink, np.flatnonzero(suspect))  # sorted
     reports: list[KinkReport] = []
     if sides_idx.size:
         ctx = _Sides(xdir, geo, h, x64, x64, eps, tol, kinks, barriers, order)
@@ -1399,11 +1418,11 @@ class _Sides:
     ) -> list[KinkReport]:
         """Judge declared kinks, detect unknown ones, rescue rough points. Updates in place."""
         d, geo = self.direction, self.geo
-        declared = geo.at_kink[idx]
+        declared = geo.is_kink(idx)
         left = self._side(idx, declared, _LEFT, _LEFT_CLOSED, geo.h_left)
         right = self._side(idx, declared, _RIGHT, _RIGHT_CLOSED, geo.h_right)
         bl, br = self._bound(left, idx), self._bound(right, idx)
-        clean = geo.central[idx]
+        clean = geo.is_central(idx)
         cv, cb = np.full(idx.size, np.nan), np.full(idx.size, np.inf)
         fv, fb = np.full(idx.size, np.nan), np.full(idx.size, np.inf)
         c_rough, f_rough = np.ones(idx.size, bool), np.ones(idx.size, bool)
@@ -1511,6 +1530,7 @@ def _report(j, a, left, right, bl, br, xs, order, declared, want, sides_ok) -> K
     )
 
 
+@functools.lru_cache(maxsize=256)  # a kink's points share a few values: each named once
 def _declared_convention(a: float, want: tuple[float, float]) -> str:
     """Name the convention from the declared one-sided values, compared in a's own precision."""
     left, right = want
@@ -1694,7 +1714,7 @@ def richardson_central(
         geo = _geometry(x64, h, *_barriers(kinks, dt, tol.kink_ulps), tol)
         for idx, _, est in _own_sides(xdir, geo, x64, eps, tol):
             value[idx] = est.value
-        value[geo.at_kink] = np.nan
+        value[geo.kink] = np.nan
     return value
 
 
