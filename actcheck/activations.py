@@ -546,7 +546,9 @@ register(
         ).astype(x.dtype),
         reference=lambda mp, x, p: x if x > 0 else mp.mpf(p["alpha"]) * mp.expm1(x),
         color="#9467bd",
-        param_derivatives={"alpha": lambda x, p: np.where(x > 0, 0, _elu_neg(x)).astype(x.dtype)},
+        param_derivatives={
+            "alpha": lambda x, p: _pick(x > 0, 0, _elu_neg(x)).astype(x.dtype, copy=False)
+        },
         kinks=lambda p: [
             Kink(0.0, p["alpha"], 1.0, Convention.LEFT),
             Kink(0.0, p["alpha"], 0.0, Convention.LEFT, order=2),
@@ -610,7 +612,7 @@ def _expm1_minus_texp(t: Array) -> Array:
     series sum_{n>=2} (1-n) t^n / n! (Horner, 19 terms) is used for |t| < 0.5, on those
     points only.
     """
-    tc = np.maximum(np.ravel(t), -SAT)  # flat, so that 0-d input has a buffer too
+    tc = at_least(np.ravel(t), -SAT)  # flat, so that 0-d input has a buffer too
     out = np.exp(tc)
     out *= tc
     np.subtract(np.expm1(tc), out, out=out)
@@ -652,9 +654,9 @@ register(
         ),
         color="#e377c2",
         param_derivatives={
-            "alpha": lambda x, p: np.where(
-                x > 0, 0, _expm1_minus_texp(_celu_t(x, p["alpha"]))
-            ).astype(x.dtype)
+            "alpha": lambda x, p: _pick(x > 0, 0, _expm1_minus_texp(_celu_t(x, p["alpha"]))).astype(
+                x.dtype, copy=False
+            )
         },
         kinks=lambda p: [Kink(0.0, 1 / p["alpha"], 0.0, Convention.LEFT, order=2)],
         note=(
@@ -896,12 +898,21 @@ def _softplus_second(x: Array, p: Params) -> Array:
 
 def _softplus_dbeta(x: Array, p: Params) -> Array:
     """d/dβ [softplus(βx)/β] = (z σ(z) - softplus(z))/β², z = βx, arranged to avoid cancellation."""
+    if x.ndim == 0:  # numpy gives scalars, not arrays, for 0-d input: nothing to write into
+        return _softplus_dbeta(x.reshape(1), p).reshape(())
     b = p["beta"]
     z, above = _softplus_z(x, p)
-    e = np.log1p(np.exp(-np.abs(z)))
-    # z > 0: zσ(z) - z - log1p(e^{-z}) = -zσ(-z) - log1p(e^{-z}); z <= 0: zσ(z) - log1p(e^z)
-    body = np.where(z > 0, -z * sigmoid(-z) - e, z * sigmoid(z) - e)
-    return np.where(above, 0, body / (b * b)).astype(x.dtype)
+    w = np.abs(z)
+    e = np.log1p(np.exp(-w))
+    # z > 0: zσ(z) - z - log1p(e^{-z}) = -zσ(-z) - log1p(e^{-z}); z <= 0: zσ(z) - log1p(e^z);
+    # both are w·σ(w) - log1p(e^w) with w = -|z|: one sigmoid for the two branches
+    np.negative(w, out=w)
+    body = sigmoid(w)
+    body *= w
+    body -= e
+    if b != 1:  # body/1 is body
+        body /= b * b
+    return _pick(above, 0, body).astype(x.dtype, copy=False)
 
 
 def _softplus_kinks(p: Params) -> list[Kink]:

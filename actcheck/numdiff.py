@@ -97,6 +97,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -602,11 +603,19 @@ def _combine(
     value, trunc, noise, fmax, tmp, bent = work[:6]
     magnitude = work[6] if len(work) > 6 else noise
     _, wc, wf = scheme
+    inv = _pow2_reciprocal(h)
+
+    def per_h(a: Array) -> None:  # a /= h, by a multiplication where that is the same
+        if inv is None:
+            a /= h
+        else:
+            a *= inv
+
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         _weighted(wc, values, trunc, tmp)  # the coarse estimate, times h
         _weighted(wf, values, value, tmp)  # the fine one
-        value /= h
-        trunc /= h
+        per_h(value)
+        per_h(trunc)
         np.subtract(value, trunc, out=trunc)
         trunc /= _RICHARDSON
         value += trunc
@@ -621,7 +630,7 @@ def _combine(
         noise *= eps
         noise += _FLOOR[eps]  # below the subnormal spacing nothing is resolved
         noise *= tol.f_ulps * _weight_sum(scheme)
-        noise /= h
+        per_h(noise)
         kept = magnitude if magnitude is not noise else None
         if not (bend and scheme is _CENTRAL):
             return _Estimate(value, trunc, noise, fmax, None, kept)
@@ -630,8 +639,20 @@ def _combine(
         np.add(values[1], values[2], out=tmp)
         bent -= tmp
         np.abs(bent, out=bent)
-        bent /= h
+        per_h(bent)
     return _Estimate(value, trunc, noise, fmax, bent, kept)
+
+
+def _pow2_reciprocal(h: Any) -> float | None:
+    """1/h for a scalar step h that is a power of two with a normal reciprocal: dividing by
+    h is then multiplying by 1/h, bit for bit, in half the time. None otherwise (arrays)."""
+    if isinstance(h, np.ndarray) or not h > 0 or math.frexp(h)[0] != 0.5:
+        return None
+    inv = 1.0 / h
+    return inv if _TINY64 <= inv <= _HUGE64 else None
+
+
+_TINY64, _HUGE64 = float(np.finfo(np.float64).tiny), float(np.finfo(np.float64).max)
 
 
 def _weight_sum(scheme: tuple[Array, Array, Array]) -> float:
