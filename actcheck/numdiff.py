@@ -1306,7 +1306,8 @@ def check_elementwise(
         step: relative step (default: the dtype's ``tolerances`` row, ε^{1/3}).
         safety: factor on the estimated numerical error (default: the row's, 4).
         complex_step: True/False to force, None to detect.
-        fixed_shape: always call f with N points (pads subsets).
+        fixed_shape: always call f with N points (pads subsets). Otherwise f takes the
+            points in pieces of at most ``BLOCK`` (and a kink's few points on their own).
         tolerances: overrides of the error model (``actcheck.tolerances``), a dict
             such as ``{"safety": 8}`` merged over the dtype's row, or a whole row.
         out: arrays of N elements to write per-point results into (any of the result's

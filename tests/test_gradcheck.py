@@ -377,3 +377,39 @@ def test_blocks_are_shared_evenly_among_the_threads():
     for points, workers in [(1, 2), (131_073, 2), (5_000_000, 4)]:
         s = size(points, workers)
         assert 1 <= s <= catalogcheck.BLOCK_POINTS and -(-points // s) * s >= points
+
+
+@pytest.mark.parametrize("distribution", ["uniform", "normal"])
+def test_block_edges_move_below_a_kink_and_the_points_stay_the_same(distribution):
+    """hardswish's ±3 lie exactly on the edges of 4 blocks over (-6, 6): each edge moves
+    below its kink (a kink's probes and neighbours in one block: one pass of one-sided
+    differences, not two), and the points are those of any other cut."""
+    kw = {"points": 40_000, "x_range": (-6.0, 6.0), "distribution": distribution, "seed": 5}
+    kinks = [-3.0, 3.0, 1e-3, -1e-3]
+    sample = catalogcheck.ProbeSample(kinks, kw["points"], kw["x_range"], distribution,
+                                      kw["seed"], "float64", 10_000)  # fmt: skip
+    assert sample.starts[0] == 0 and sample.starts[-1] == kw["points"]
+    assert (np.diff(sample.starts) > 0).all()
+    blocks = [sample.block(j) for j in range(sample.blocks)]
+    for k in kinks:
+        near = [j for j, b in enumerate(blocks) if (np.abs(b - k) < 1e-3 * max(abs(k), 1)).any()]
+        assert len(near) == 1, (k, near)
+    x = np.concatenate(blocks)
+    np.testing.assert_array_equal(x, probe_points(kinks, **kw))
+    one = np.concatenate(list(catalogcheck.probe_blocks(kinks, block=10**6, **kw)))
+    np.testing.assert_array_equal(one, x)
+
+
+def test_generated_probes_skip_the_nan_guard_and_give_the_same_numbers():
+    """The probes a check generates hold no NaN, so f and f' skip their NaN guard there;
+    given points may hold NaN and keep it."""
+    act = get("hardswish")
+    f, df = act.checked_pair(1, nan_free=True)
+    x = probe_points([-3.0, 3.0], points=2000)
+    np.testing.assert_array_equal(f(x), act.forward(x))
+    np.testing.assert_array_equal(df(x), act.derivative(x))
+    g, dg = act.checked_pair(2)
+    np.testing.assert_array_equal(dg(x), act.second_derivative(x))
+    np.testing.assert_array_equal(g(x), act.derivative(x))
+    r = gradcheck("relu", x=np.array([np.nan, -1.0, 1.0]), params=False)
+    assert np.isnan(r.checks[0].analytic[0]) and r.checks[0].verdict[0] != 0

@@ -436,3 +436,52 @@ def test_sorted_and_shuffled_points_get_the_same_verdicts(name, dtype):
     assert (a.method != 0).sum() > 5  # points near the kinks took their own sides
     for field in ("numerical", "bound", "verdict", "method"):
         np.testing.assert_array_equal(getattr(a, field)[order], getattr(b, field))
+
+
+def test_the_hot_loop_in_pieces_gives_the_numbers_of_one_piece(monkeypatch):
+    """Above ``BLOCK`` points f takes them piece by piece (its values stay in the cache);
+    every per-point number is that of one call on all points, and a fixed-shape f still
+    sees all N points in every call."""
+    import actcheck.numdiff as numdiff
+
+    x = np.concatenate([np.linspace(-3, 3, 5001), [0.0, -0.0, 1e-7, -1e-7, 1e30, -1e30]])
+    act = actcheck.get("hardswish")
+    kinks = [k for k in act.kinks]
+
+    def run(fixed):
+        sizes = []
+
+        def f(v):
+            sizes.append(v.size)
+            return act.forward(v)
+
+        r = check_elementwise(f, act.derivative, x, kinks=kinks, complex_step=False,
+                              fixed_shape=fixed)  # fmt: skip
+        return r, sizes
+
+    whole, whole_sizes = run(False)
+    monkeypatch.setattr(numdiff, "BLOCK", 1000)
+    pieces, piece_sizes = run(False)
+    padded, padded_sizes = run(True)
+    for field in ("numerical", "bound", "verdict", "method", "analytic"):
+        np.testing.assert_array_equal(getattr(pieces, field), getattr(whole, field))
+        np.testing.assert_array_equal(getattr(padded, field), getattr(whole, field))
+    assert [str(k) for k in pieces.kinks] == [str(k) for k in whole.kinks]
+    assert max(piece_sizes) <= 1000 < max(whole_sizes) == x.size
+    assert sum(s == 1000 for s in piece_sizes) == 4 * (x.size // 1000)
+    assert set(padded_sizes) == {x.size}
+
+
+def test_a_power_of_two_step_divides_by_multiplying():
+    from actcheck.numdiff import _pow2_reciprocal
+
+    assert _pow2_reciprocal(2.0**-17) == 2.0**17
+    assert _pow2_reciprocal(3.0) is None  # x/3 is not x·(1/3)
+    assert _pow2_reciprocal(np.full(3, 0.5)) is None  # arrays divide
+    assert _pow2_reciprocal(2.0**-1070) is None  # 1/h would overflow
+    assert _pow2_reciprocal(2.0**1023) is None  # 1/h would be subnormal
+    v = np.array([1.0, -3.7e-300, 5e-324, 1e308, np.inf, -0.0, np.nan, 0.1])
+    for h in (2.0**-20, 2.0**-3, 2.0**40):
+        with np.errstate(over="ignore", under="ignore"):
+            a, b = v / h, v * _pow2_reciprocal(h)
+        np.testing.assert_array_equal(a.view(np.int64), b.view(np.int64))
