@@ -244,6 +244,9 @@ class ElementwiseResult:
     # set on a streamed result (``reduce_result``): the statistics of all its points, while the
     # per-point arrays above hold only the points worth showing (the worst ones)
     stats: Stats | None = None
+    # (verdict counts, method counts) of the arrays above, when the engine counted them as it
+    # judged (every code but the commonest sits at the few points it looked at again)
+    counts: tuple[tuple[int, ...], tuple[int, ...]] | None = None
 
     @property
     def error(self) -> Array:
@@ -341,13 +344,19 @@ class ElementwiseResult:
         """The k points furthest past their bound (failed points first)."""
         return _worst_points(self, k)
 
+    def _code_counts(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(verdict counts, method counts): of all points for a streamed result."""
+        if self.stats:
+            return self.stats.verdicts, self.stats.methods
+        if self.counts:
+            return self.counts
+        return _counts(self.verdict, len(VERDICTS)), _counts(self.method, len(METHODS))
+
     def method_counts(self) -> dict[str, int]:
-        counts = self.stats.methods if self.stats else _counts(self.method, len(METHODS))
-        return {METHODS[i]: int(c) for i, c in enumerate(counts) if c}
+        return {METHODS[i]: int(c) for i, c in enumerate(self._code_counts()[1]) if c}
 
     def verdict_counts(self) -> dict[str, int]:
-        counts = self.stats.verdicts if self.stats else _counts(self.verdict, len(VERDICTS))
-        return {VERDICTS[i]: int(c) for i, c in enumerate(counts) if c}
+        return {VERDICTS[i]: int(c) for i, c in enumerate(self._code_counts()[0]) if c}
 
     def summary(self, label: str | None = None) -> str:
         """One line: the verdict, and the worst point or kink when it failed.
@@ -394,6 +403,21 @@ class ElementwiseResult:
         }
 
 
+def _sparse_counts(
+    verdict: Array, method: Array, again: Array, base: int, moved: Array
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Verdict and method counts when every verdict but PASS is at the points ``again``
+    (looked at again: kinks and suspects) and every method but ``base`` at those or at
+    ``moved`` (one-sided near a kink): a few points read instead of all."""
+    n = verdict.size
+    v = np.bincount(verdict[again], minlength=len(VERDICTS))
+    v[PASS] += n - again.size
+    at = np.union1d(again, moved)
+    m = np.bincount(method[at], minlength=len(METHODS))
+    m[base] += n - at.size
+    return tuple(int(c) for c in v), tuple(int(c) for c in m)
+
+
 def _counts(codes: Array, n: int) -> tuple[int, ...]:
     """How many of the codes are 0, 1, ..., n-1. A count per code reads the int8 codes a
     few times in place; np.bincount first widens all of them to int64 (8 bytes a point)."""
@@ -420,10 +444,11 @@ KEEP_WORST = 100  # points a streamed result keeps per check: the worst ones, fa
 
 def reduce_result(r: ElementwiseResult, keep: int = KEEP_WORST) -> ElementwiseResult:
     """``r`` with its statistics kept and its per-point arrays cut to the ``keep`` worst points."""
+    verdicts, methods = r._code_counts()
     stats = r.stats or Stats(
         r.n_points,
-        _counts(r.verdict, len(VERDICTS)),
-        _counts(r.method, len(METHODS)),
+        verdicts,
+        methods,
         r.max_abs_error,
         r.max_rel_error,
         r.max_bound,
@@ -432,7 +457,7 @@ def reduce_result(r: ElementwiseResult, keep: int = KEEP_WORST) -> ElementwiseRe
     )
     idx = np.sort(_worst_index(r, keep))
     cut = {k: getattr(r, k)[idx] for k in ("x", "analytic", "numerical", "bound", "method")}
-    return dataclasses.replace(r, **cut, verdict=r.verdict[idx], stats=stats)
+    return dataclasses.replace(r, **cut, verdict=r.verdict[idx], stats=stats, counts=None)
 
 
 def merge_results(parts: Sequence[ElementwiseResult], keep: int | None = None) -> ElementwiseResult:
@@ -446,7 +471,13 @@ def merge_results(parts: Sequence[ElementwiseResult], keep: int | None = None) -
         k: np.concatenate([getattr(p, k) for p in parts])
         for k in ("x", "analytic", "numerical", "bound", "method", "verdict")
     }
-    merged_ = dataclasses.replace(first, **cat, kinks=_merge_kinks(parts), stats=None)
+    counts = None
+    if all(p.counts for p in parts):  # the parts' counts, added up
+        counts = tuple(tuple(int(v) for v in np.sum([p.counts[i] for p in parts], axis=0))
+                       for i in (0, 1))  # fmt: skip
+    merged_ = dataclasses.replace(
+        first, **cat, kinks=_merge_kinks(parts), stats=None, counts=counts
+    )
     if keep is None:
         return merged_
     stats = [reduce_result(p, keep).stats for p in parts]
@@ -1017,9 +1048,11 @@ def _geometry(
         at_lo = (xs - lo) <= d[ps - 1]
     at = at_hi | at_lo
     k = np.where(at_hi, ps, np.where(at_lo, ps - 1, 1))
-    # room on each side, measured from the kink itself for points at a kink
-    room_left = np.where(at, b[k] - b[k - 1], xs - lo)
-    room_right = np.where(at, b[np.minimum(k + 1, b.size - 1)] - b[k], hi - xs)
+    # room on each side, measured from the kink itself for points at a kink (NaN for a
+    # probe at ±inf, which no one-sided stencil takes)
+    with np.errstate(invalid="ignore"):
+        room_left = np.where(at, b[k] - b[k - 1], xs - lo)
+        room_right = np.where(at, b[np.minimum(k + 1, b.size - 1)] - b[k], hi - xs)
     right = room_right >= room_left
     reach = _reach(_RIGHT) * 1.0001
     tiny, big = np.finfo(np.float64).tiny, np.finfo(np.float64).max
@@ -1362,6 +1395,8 @@ def check_elementwise(
     if sides_idx.size:
         ctx = _Sides(xdir, geo, h, x64, x64, eps, tol, kinks, barriers, order)
         reports = ctx.resolve(sides_idx, analytic, value, bound, verdict, method)
+    moved = np.concatenate((geo.own_left, geo.own_right))
+    counts = _sparse_counts(verdict, method, sides_idx, COMPLEX if use_cs else CENTRAL, moved)
     return ElementwiseResult(
         name=name,
         wrt=wrt,
@@ -1378,6 +1413,7 @@ def check_elementwise(
         complex_step_note=note,
         step=tol.step,
         tolerances=tol,
+        counts=counts,
     )
 
 
@@ -1675,6 +1711,7 @@ def check_direction(
         geo = _geometry(theta, h, np.empty(0), np.empty(0))
         ctx = _Sides(sdir, geo, h, theta, x64, eps, tol, None, np.empty(0), 1)
         reports = ctx.resolve(idx, a, value, bound, verdict, method)
+    counts = _sparse_counts(verdict, method, idx, CENTRAL, np.empty(0, np.intp))
     return ElementwiseResult(
         name=name,
         wrt=wrt,
@@ -1691,6 +1728,7 @@ def check_direction(
         complex_step_note="off (parameter direction)",
         step=hs,
         tolerances=tol,
+        counts=counts,
     )
 
 

@@ -413,3 +413,20 @@ def test_generated_probes_skip_the_nan_guard_and_give_the_same_numbers():
     np.testing.assert_array_equal(g(x), act.derivative(x))
     r = gradcheck("relu", x=np.array([np.nan, -1.0, 1.0]), params=False)
     assert np.isnan(r.checks[0].analytic[0]) and r.checks[0].verdict[0] != 0
+
+
+@pytest.mark.parametrize("name", ["relu", "hardswish", "softplus", "gelu"])
+def test_verdict_and_method_counts_are_those_of_the_arrays(name):
+    """The engine counts verdicts and methods as it judges (every code but the commonest is
+    at the few points it looked at again), so ``passed`` reads no array; the counts are
+    those of the per-point arrays, with kinks, failures, ±inf and NaN among the points."""
+    from actcheck.numdiff import METHODS, VERDICTS, _counts
+
+    x = probe_points([0.0, -3.0, 3.0, 20.0], points=4000)
+    x = np.concatenate([x, [np.nan, np.inf, -np.inf]])
+    broken = dataclasses.replace(get(name).entry, derivative=lambda v, p: np.ones_like(v))
+    for r in (gradcheck(name, x=x), gradcheck(name, dtype="float32", points=3000),
+              gradcheck(Activation(broken, get(name).params), x=x)):  # fmt: skip
+        for c in r.checks:
+            arrays = (_counts(c.verdict, len(VERDICTS)), _counts(c.method, len(METHODS)))
+            assert c.counts == arrays
