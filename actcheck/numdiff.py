@@ -658,8 +658,11 @@ def _combine(
         np.abs(values[-1], out=tmp)
         np.maximum(fmax, tmp, out=fmax)
         np.abs(value, out=magnitude)
-        np.multiply(magnitude, lever, out=noise)
-        noise += fmax
+        if isinstance(lever, float) and lever == 1.0:  # along θ with |θ| <= 1: m·1 is m
+            np.add(magnitude, fmax, out=noise)
+        else:
+            np.multiply(magnitude, lever, out=noise)
+            noise += fmax
         noise *= eps
         noise += _FLOOR[eps]  # below the subnormal spacing nothing is resolved
         noise *= tol.f_ulps * _weight_sum(scheme)
@@ -730,11 +733,15 @@ def _judge_all(
     scale, err, flag = work or (np.empty(n), np.empty(n), np.empty(n, bool))
     allow = lever if allow is None else allow
     with np.errstate(all="ignore"):
-        np.divide(main.fabs, allow, out=scale)  # |f'| + |f|/max(|x|, step_floor): f' scale
         magnitude = main.magnitude
         if magnitude is None:
             magnitude = np.abs(main.value, out=err)
-        scale += magnitude
+        # |f'| + |f|/max(|x|, step_floor): f' scale (along θ with |θ| <= 1, |f|/1 is |f|)
+        if isinstance(allow, float) and allow == 1.0:
+            np.add(main.fabs, magnitude, out=scale)
+        else:
+            np.divide(main.fabs, allow, out=scale)
+            scale += magnitude
         np.add(main.trunc, main.noise, out=bound)
         bound *= tol.safety
         np.multiply(scale, tol.analytic_ulps * eps, out=err)
