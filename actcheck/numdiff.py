@@ -274,16 +274,23 @@ class ElementwiseResult:
     def passed(self) -> bool:
         return self.n_failed == 0 and all(k.passed for k in self.kinks)
 
-    def _checked(self) -> Array:
-        """Points judged against a bound (kinks are judged by their one-sided derivatives)."""
+    def _checked(self) -> Array | slice:
+        """Points judged against a bound (kinks are judged by their one-sided derivatives):
+        all of them, as a slice (no copies), when no verdict says otherwise."""
+        v = self._code_counts()[0]
+        if v[KINK] == v[KINK_MISMATCH] == v[SKIPPED] == 0:
+            return slice(None)
         return (self.verdict == PASS) | (self.verdict == MISMATCH)
+
+    def _failed(self) -> Array | None:
+        """``failed_mask``, or None when no point failed."""
+        return self.failed_mask if self.n_failed else None
 
     @property
     def max_abs_error(self) -> float:
         if self.stats:
             return self.stats.max_abs_error
-        e = self.error[self._checked()]
-        return float(np.nanmax(e)) if e.size and np.isfinite(e).any() else 0.0
+        return _max_abs(self.error[self._checked()])
 
     @property
     def max_rel_error(self) -> float:
@@ -293,26 +300,40 @@ class ElementwiseResult:
         """
         if self.stats:
             return self.stats.max_rel_error
-        m = self._checked()
+        return self._max_rel(self.error, self._checked())
+
+    def _max_rel(self, error: Array, m: Array | slice) -> float:
         num = np.abs(self.numerical[m])
-        big = num[np.isfinite(num)]
+        top = num.max() if num.size else 0.0  # NaN or inf when any is: then look closer
+        if not np.isfinite(top):
+            big = num[np.isfinite(num)]
+            top = big.max() if big.size else 0.0
         # relative to the derivative, or to a small fraction of its range where it vanishes
-        floor = self.tolerances.rel_floor * float(big.max()) if big.size else 0.0
-        den = np.maximum(np.maximum(num, np.abs(self.analytic[m])), floor)
+        floor = self.tolerances.rel_floor * float(top)
+        den = np.maximum(num, np.abs(self.analytic[m]))
+        at_least(den, floor, out=den)  # |.| >= 0: the sign of a zero cannot matter
         with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where(den > 0, self.error[m] / den, 0.0)
+            r = np.divide(error[m], den)
+            np.copyto(r, 0.0, where=~(den > 0))
             # where the bound exceeds f' itself (float32 in saturation) the difference cannot
             # resolve f' and its relative error means nothing, unless the point failed
-            r = r[(self.bound[m] < den) | (self.verdict[m] == MISMATCH)]
-        r = r[np.isfinite(r)]
-        return float(r.max()) if r.size else 0.0
+            drop = ~np.less(self.bound[m], den)
+            if self.n_failed:
+                drop &= self.verdict[m] != MISMATCH
+            drop |= ~np.isfinite(r)
+        np.copyto(r, -np.inf, where=drop)
+        worst = float(r.max()) if r.size else -np.inf
+        return worst if worst > -np.inf else 0.0
+
+    def _finite_bounds(self, m: Array | slice) -> Array:
+        b = self.bound[m]
+        return b[np.isfinite(b)]
 
     @property
     def max_bound(self) -> float:
         if self.stats:
             return self.stats.max_bound
-        b = self.bound[self._checked()]
-        b = b[np.isfinite(b)]
+        b = self._finite_bounds(self._checked())
         return float(b.max()) if b.size else 0.0
 
     @property
@@ -320,17 +341,13 @@ class ElementwiseResult:
         """The median bound (streamed results: the median of the blocks' medians)."""
         if self.stats:
             return self.stats.median_bound
-        b = self.bound[self._checked()]
-        b = b[np.isfinite(b)]
+        b = self._finite_bounds(self._checked())
         return float(np.median(b)) if b.size else 0.0
 
     @property
     def excess(self) -> Array:
         """|analytic - numerical| / bound, per point (> 1 where a point fails)."""
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            r = self.error / self.bound
-        r = np.where(self.failed_mask & ~np.isfinite(r), np.inf, r)
-        return np.where(np.isnan(r), 0.0, r)
+        return _excess(self.error, self.bound, self._failed())
 
     @property
     def max_excess(self) -> float:
@@ -443,19 +460,26 @@ KEEP_WORST = 100  # points a streamed result keeps per check: the worst ones, fa
 
 
 def reduce_result(r: ElementwiseResult, keep: int = KEEP_WORST) -> ElementwiseResult:
-    """``r`` with its statistics kept and its per-point arrays cut to the ``keep`` worst points."""
-    verdicts, methods = r._code_counts()
-    stats = r.stats or Stats(
-        r.n_points,
-        verdicts,
-        methods,
-        r.max_abs_error,
-        r.max_rel_error,
-        r.max_bound,
-        r.median_bound,
-        r.max_excess,
-    )
-    idx = np.sort(_worst_index(r, keep))
+    """``r`` with its statistics kept and its per-point arrays cut to the ``keep`` worst points
+    (the figures of ``r``'s properties, each array computed once for all of them)."""
+    error, failed = r.error, r._failed()
+    ex = _excess(error, r.bound, failed)
+    stats = r.stats
+    if stats is None:
+        m = r._checked()
+        b, e = r._finite_bounds(m), ex[m]
+        verdicts, methods = r._code_counts()
+        stats = Stats(
+            r.n_points,
+            verdicts,
+            methods,
+            _max_abs(error[m]),
+            r._max_rel(error, m),
+            float(b.max()) if b.size else 0.0,
+            float(np.median(b)) if b.size else 0.0,
+            float(e.max()) if e.size else 0.0,
+        )
+    idx = np.sort(_worst_of(ex, failed, keep))
     cut = {k: getattr(r, k)[idx] for k in ("x", "analytic", "numerical", "bound", "method")}
     return dataclasses.replace(r, **cut, verdict=r.verdict[idx], stats=stats, counts=None)
 
@@ -507,22 +531,40 @@ def _merge_kinks(parts: Sequence[ElementwiseResult]) -> tuple[KinkReport, ...]:
     return tuple(out)
 
 
-def _worst_index(r: ElementwiseResult, k: int) -> Array:
-    ex = r.excess
-    failed = r.failed_mask
+def _max_abs(e: Array) -> float:
+    return float(np.nanmax(e)) if e.size and np.isfinite(e).any() else 0.0
+
+
+def _excess(error: Array, bound: Array, failed: Array | None) -> Array:
+    """error/bound, inf where a failed point's ratio is not finite, 0 where it is NaN
+    (``failed`` None: no point failed)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = error / bound
+    if failed is not None:
+        r = np.where(failed & ~np.isfinite(r), np.inf, r)
+    np.copyto(r, 0.0, where=np.isnan(r))
+    return r
+
+
+def _worst_of(ex: Array, failed: Array | None, k: int) -> Array:
+    """Indices of the k points furthest past their bound, failed points first."""
     k = min(k, ex.size)
     if k <= 0:
         return np.empty(0, np.intp)
     # failed points first, each group by how far past its bound
-    pool = np.flatnonzero(failed) if failed.sum() >= k else np.arange(ex.size)
-    top = pool[np.argpartition(-ex[pool], k - 1)[:k]] if pool.size > k else pool
-    return top[np.lexsort((-ex[top], ~failed[top]))][:k]
+    if failed is not None and failed.sum() >= k:
+        pool = np.flatnonzero(failed)
+        top = pool[np.argpartition(-ex[pool], k - 1)[:k]] if pool.size > k else pool
+    else:
+        top = np.argpartition(-ex, k - 1)[:k] if ex.size > k else np.arange(ex.size)
+    first = np.zeros(top.size, bool) if failed is None else failed[top]
+    return top[np.lexsort((-ex[top], ~first))][:k]
 
 
 def _worst_points(r: ElementwiseResult, k: int) -> list[WorstPoint]:
-    idx = _worst_index(r, k)
-    ex = r.excess
     err = r.error
+    ex = _excess(err, r.bound, r._failed())
+    idx = _worst_of(ex, r._failed(), k)
     return [
         WorstPoint(
             x=float(r.x[i]),

@@ -48,11 +48,11 @@ _NEAR_R = (
 _NEAR_END = 7.0
 
 
-def at_least(x: Array, lo: float) -> Array:
+def at_least(x: Array, lo: float, out: Array | None = None) -> Array:
     """max(x, lo), NaN kept. np.clip with an infinite upper bound runs in about half the
     time of np.maximum with a scalar (numpy 2), bit for bit the same result, except the
     sign of a zero when lo is 0: use it where lo != 0 or that sign cannot matter."""
-    return np.clip(x, lo, np.inf)
+    return np.clip(x, lo, np.inf, out=out)
 
 
 def at_most(x: Array, hi: float) -> Array:
