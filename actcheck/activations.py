@@ -1022,14 +1022,17 @@ register(
 def _hardswish_forward(x: Array, p: Params) -> Array:
     if x.ndim == 0:  # numpy gives scalars, not arrays, for 0-d input: nothing to write into
         return _hardswish_forward(x.reshape(1), p).reshape(())
-    # x·(x+3)/6 everywhere (PyTorch's order of operations), then the outer branches over it:
-    # cheaper than clipping first; the products that overflow or meet -inf·0 are replaced
+    # x·(x+3)/6 everywhere (PyTorch's order of operations), then the outer branches over it
+    # without a branch per point: min(x·(x+3)/6, u) with u = x for x >= 0 and -0.0 below.
+    # x >= 3: x·(x+3)/6 >= x, so x (also where the product overflows); 0 <= x < 3: it is
+    # <= x; -3 < x < 0: it is negative; x <= -3: it is >= 0 (inf at -inf), so -0.0, the
+    # sign x·0/6 keeps in PyTorch. The same bits as masked copies (checked on 2^22 floats
+    # around ±3, 0, 1.5 and 6 in both dtypes), which on points in random order cost 10x.
     y = x + 3
     with np.errstate(over="ignore", invalid="ignore"):
         y *= x
     y /= 6
-    np.copyto(y, x, where=x >= 3)
-    np.copyto(y, -0.0, where=x <= -3)  # x·0/6 keeps x's sign, as before and in PyTorch
+    np.minimum(y, np.clip(x, -0.0, np.inf), out=y)
     return y
 
 
@@ -1081,7 +1084,8 @@ register(
         formula=r"\frac{\min(\max(0,\,x+3),\,6)}{6}",
         derivative_formula=r"\frac{1}{6}\ \mathrm{if}\ -3<x<3\ \mathrm{else}\ 0",
         forward=_hardsigmoid_forward,
-        derivative=lambda x, p: np.where((x > -3) & (x < 3), 1 / 6, 0).astype(x.dtype),
+        # the mask times 1/6: 1/6 or +0, as np.where gives, without a branch per point
+        derivative=lambda x, p: ((x > -3) & (x < 3)) * x.dtype.type(1 / 6),
         second_derivative=lambda x, p: _zeros(x),
         reference=lambda mp, x, p: _clamp(mp, x + 3, 0, 6) / 6,
         color="#1b9e77",

@@ -256,3 +256,26 @@ def test_hardswish_far_out_is_x_or_minus_zero_without_warnings(dtype):
         y = actcheck.get("hardswish")(x)
     np.testing.assert_array_equal(y, np.where(x >= 3, x, 0))
     assert np.signbit(y[:4]).all() and y.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hardswish_without_branches_is_the_masked_definition_bit_for_bit(dtype):
+    """hardswish's forward takes its outer branches as min(x·(x+3)/6, u), u = x above 0 and
+    -0.0 below: no branch per point. Bit for bit the masked definition (x from 3 on,
+    -0.0 to -3), on every float within 2^14 ulps of ±3, 0 and 6 and at the extremes."""
+    it = np.int64 if dtype == np.float64 else np.int32
+    k = np.arange(-(1 << 14), 1 << 14, dtype=it)
+    parts = [(np.array([c], dtype).view(it)[0] + k).view(dtype) for c in (3.0, -3.0, 6.0)]
+    parts += [k.view(dtype), (-k).view(dtype)]  # around +0 and -0, subnormals included
+    big = np.finfo(dtype).max
+    parts.append(np.array([np.inf, -np.inf, big, -big, 1e30, -1e30], dtype))
+    x = np.concatenate(parts)
+    x = x[~np.isnan(x)]  # NaN patterns around the extremes' bit neighbours: below
+    with np.errstate(over="ignore", invalid="ignore"):
+        want = (x + 3) * x / 6
+    want[x >= 3] = x[x >= 3]
+    want[x <= -3] = -0.0
+    got = actcheck.get("hardswish").forward(x)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got.view(it), want.view(it))
+    assert np.isnan(actcheck.get("hardswish").forward(np.array([np.nan], dtype)))[0]
