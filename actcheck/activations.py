@@ -401,6 +401,8 @@ def _leaky_forward(x: Array, a: float) -> Array:
 
 
 def _leaky_derivative(x: Array, a: float) -> Array:
+    if np.ndim(a) == 0 and 0 < a <= 1:  # max(a, [x > 0]) = 1 or a: no branch per point
+        return np.clip((x > 0).astype(x.dtype), x.dtype.type(a), np.inf)
     one = x.dtype.type(1)  # both branches in x's dtype: no float64 array to cast back
     return np.where(x > 0, one, x.dtype.type(a))
 
