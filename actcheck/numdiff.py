@@ -429,9 +429,10 @@ def _sparse_counts(
     n = verdict.size
     v = np.bincount(verdict[again], minlength=len(VERDICTS))
     v[PASS] += n - again.size
-    at = np.union1d(again, moved)
-    m = np.bincount(method[at], minlength=len(METHODS))
-    m[base] += n - at.size
+    extra = moved[~_member(moved, again)]  # ``again`` is sorted; both hold no repeats
+    m = np.bincount(method[again], minlength=len(METHODS))
+    m += np.bincount(method[extra], minlength=len(METHODS))
+    m[base] += n - again.size - extra.size
     return tuple(int(c) for c in v), tuple(int(c) for c in m)
 
 
@@ -1439,7 +1440,8 @@ def check_elementwise(
         value[idx], bound[idx], verdict[idx], suspect[idx] = est.value, b, v, s
         method[idx] = code
     verdict[geo.kink] = KINK
-    sides_idx = np.union1d(geo.kink, np.flatnonzero(suspect))  # sorted
+    suspect[geo.kink] = True  # looked at again with the suspects (float32: most points)
+    sides_idx = np.flatnonzero(suspect)
     reports: list[KinkReport] = []
     if sides_idx.size:
         ctx = _Sides(xdir, geo, h, x64, x64, eps, tol, kinks, barriers, order)
