@@ -1042,9 +1042,16 @@ class _Steps:
 
 
 def _member(idx: Array, members: Array) -> Array:
-    """Which of the indices ``idx`` are among the sorted ``members``."""
-    if not members.size:
+    """Which of the indices ``idx`` are among the sorted ``members``. The smaller array is
+    searched in the larger: ``idx`` must then be sorted without repeats when it is the
+    larger (the points looked at again, from np.flatnonzero; float32 makes them most)."""
+    if not members.size or not idx.size:
         return np.zeros(idx.shape, bool)
+    if members.size < idx.size:
+        pos = np.minimum(np.searchsorted(idx, members), idx.size - 1)
+        out = np.zeros(idx.shape, bool)
+        out[pos[idx[pos] == members]] = True
+        return out
     pos = np.minimum(np.searchsorted(members, idx), members.size - 1)
     return members[pos] == idx
 
