@@ -543,7 +543,7 @@ register(
         forward=lambda x, p: np.where(x > 0, x, p["alpha"] * _elu_neg(x)),
         # e^{min(x, 0)}: e^{±0} = 1, so at_most's sign of a zero cannot matter
         derivative=lambda x, p: np.where(x > 0, 1, p["alpha"] * np.exp(at_most(x, 0.0))).astype(
-            x.dtype
+            x.dtype, copy=False
         ),
         second_derivative=lambda x, p: np.where(
             x > 0, 0, p["alpha"] * np.exp(np.minimum(x, 0))
@@ -879,7 +879,7 @@ def _softplus_forward(x: Array, p: Params) -> Array:
     np.negative(t, out=t)
     np.exp(t, out=t)
     np.log1p(t, out=t)
-    np.clip(z, 0.0, np.inf, out=z)  # as at_least: t > 0 wherever z is ±0, so its sign is lost
+    at_least(z, 0.0, out=z)  # t > 0 wherever z is ±0, so the sign of that zero is lost
     z += t
     if p["beta"] != 1:  # z/1 is z
         z /= p["beta"]

@@ -277,7 +277,7 @@ class ElementwiseResult:
     def _checked(self) -> Array | slice:
         """Points judged against a bound (kinks are judged by their one-sided derivatives):
         all of them, as a slice (no copies), when no verdict says otherwise."""
-        v = self._code_counts()[0]
+        v = self._tally(0)
         if v[KINK] == v[KINK_MISMATCH] == v[SKIPPED] == 0:
             return slice(None)
         return (self.verdict == PASS) | (self.verdict == MISMATCH)
@@ -333,8 +333,7 @@ class ElementwiseResult:
     def max_bound(self) -> float:
         if self.stats:
             return self.stats.max_bound
-        b = self._finite_bounds(self._checked())
-        return float(b.max()) if b.size else 0.0
+        return _largest(self._finite_bounds(self._checked()))
 
     @property
     def median_bound(self) -> float:
@@ -354,26 +353,26 @@ class ElementwiseResult:
         """Largest |analytic - numerical| / bound over the points judged against a bound."""
         if self.stats:
             return self.stats.max_excess
-        ex = self.excess[self._checked()]
-        return float(ex.max()) if ex.size else 0.0
+        return _largest(self.excess[self._checked()])
 
     def worst(self, k: int = 5) -> list[WorstPoint]:
         """The k points furthest past their bound (failed points first)."""
         return _worst_points(self, k)
 
-    def _code_counts(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """(verdict counts, method counts): of all points for a streamed result."""
+    def _tally(self, which: int) -> tuple[int, ...]:
+        """Counts per verdict code (``which`` 0) or per method code (1): of all points for
+        a streamed result, as the engine counted them, or counted from the arrays."""
         if self.stats:
-            return self.stats.verdicts, self.stats.methods
+            return (self.stats.verdicts, self.stats.methods)[which]
         if self.counts:
-            return self.counts
-        return _counts(self.verdict, len(VERDICTS)), _counts(self.method, len(METHODS))
+            return self.counts[which]
+        return _counts(self.method, len(METHODS)) if which else _counts(self.verdict, len(VERDICTS))
 
     def method_counts(self) -> dict[str, int]:
-        return {METHODS[i]: int(c) for i, c in enumerate(self._code_counts()[1]) if c}
+        return {METHODS[i]: int(c) for i, c in enumerate(self._tally(1)) if c}
 
     def verdict_counts(self) -> dict[str, int]:
-        return {VERDICTS[i]: int(c) for i, c in enumerate(self._code_counts()[0]) if c}
+        return {VERDICTS[i]: int(c) for i, c in enumerate(self._tally(0)) if c}
 
     def summary(self, label: str | None = None) -> str:
         """One line: the verdict, and the worst point or kink when it failed.
@@ -468,17 +467,16 @@ def reduce_result(r: ElementwiseResult, keep: int = KEEP_WORST) -> ElementwiseRe
     stats = r.stats
     if stats is None:
         m = r._checked()
-        b, e = r._finite_bounds(m), ex[m]
-        verdicts, methods = r._code_counts()
+        b = r._finite_bounds(m)
         stats = Stats(
             r.n_points,
-            verdicts,
-            methods,
+            r._tally(0),
+            r._tally(1),
             _max_abs(error[m]),
             r._max_rel(error, m),
-            float(b.max()) if b.size else 0.0,
+            _largest(b),
             float(np.median(b)) if b.size else 0.0,
-            float(e.max()) if e.size else 0.0,
+            _largest(ex[m]),
         )
     idx = np.sort(_worst_of(ex, failed, keep))
     cut = {k: getattr(r, k)[idx] for k in ("x", "analytic", "numerical", "bound", "method")}
@@ -532,6 +530,10 @@ def _merge_kinks(parts: Sequence[ElementwiseResult]) -> tuple[KinkReport, ...]:
     return tuple(out)
 
 
+def _largest(a: Array) -> float:
+    return float(a.max()) if a.size else 0.0
+
+
 def _max_abs(e: Array) -> float:
     return float(np.nanmax(e)) if e.size and np.isfinite(e).any() else 0.0
 
@@ -563,9 +565,9 @@ def _worst_of(ex: Array, failed: Array | None, k: int) -> Array:
 
 
 def _worst_points(r: ElementwiseResult, k: int) -> list[WorstPoint]:
-    err = r.error
-    ex = _excess(err, r.bound, r._failed())
-    idx = _worst_of(ex, r._failed(), k)
+    err, failed = r.error, r._failed()
+    ex = _excess(err, r.bound, failed)
+    idx = _worst_of(ex, failed, k)
     return [
         WorstPoint(
             x=float(r.x[i]),
@@ -1414,7 +1416,7 @@ def check_elementwise(
     eps = _eps(dt)
     x64 = xe.astype(np.float64, copy=False)
     lever = np.abs(x64)
-    np.clip(lever, tol.step_floor, np.inf, out=lever)  # as at_least, in place
+    at_least(lever, tol.step_floor, out=lever)
     h = _pow2_floor(lever * tol.step)
     barriers, delta = _barriers(kinks, dt, tol.kink_ulps)
     geo = _geometry(x64, h, barriers, delta, tol)
