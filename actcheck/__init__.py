@@ -30,6 +30,7 @@ _LAZY = {
     "GradcheckResult": "catalogcheck",
     "GradcheckError": "errors",
     "InputError": "errors",
+    "Interrupted": "errors",
     "ElementwiseResult": "numdiff",
     "KinkReport": "numdiff",
     "WorstPoint": "numdiff",

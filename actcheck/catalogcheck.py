@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from actcheck.activations import (
     Kink,
     parse_spec,
 )
-from actcheck.errors import GradcheckError, InputError
+from actcheck.errors import GradcheckError, InputError, Interrupted
 from actcheck.heap import keep_freed_memory
 from actcheck.numdiff import (
     KEEP_WORST,
@@ -114,6 +114,13 @@ class GradcheckResult:
     checks: list[ElementwiseResult] = field(default_factory=list)
     x_range: tuple[float, float] = DEFAULT_RANGE
     seconds: float = 0.0
+    # Ctrl-C cut the check short: ``checks`` hold the blocks done before it, out of the
+    # ``points_planned`` the whole run would have checked; generated points come in blocks in
+    # order of x, so those are every probe point up to x = ``checked_up_to`` (None: the
+    # first of the points given as ``x=``)
+    interrupted: bool = False
+    points_planned: int | None = None
+    checked_up_to: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -152,10 +159,19 @@ class GradcheckResult:
             f"gradcheck {self.activation.spec} ({self.dtype}, {self.n_points:,} points, "
             f"seed {self.seed})"
         )
+        if self.interrupted:
+            head += f" interrupted after {self.coverage()}"
         if self.passed:
             return f"{head}: passed ({', '.join(self.label(c) for c in self.checks)})"
         first = next(c for c in self.checks if not c.passed)
         return f"{head}: FAILED; {first.summary(self.label(first))}"
+
+    def coverage(self) -> str:
+        """What an interrupted check covered: ``N of M points, up to x = E``."""
+        text = f"{self.n_points:,} of {self.points_planned or 0:,} points"
+        if self.checked_up_to is None:
+            return text + " (the first of those given)"
+        return text + f", up to x = {_g(self.checked_up_to)}"
 
     def to_dict(self, worst: int = 5) -> dict[str, Any]:
         """Every figure (NaN stays NaN here: ``actcheck.jsonout`` writes null)."""
@@ -178,6 +194,12 @@ class GradcheckResult:
             "points": self.n_points,
             "seconds": self.seconds,
             "passed": self.passed,
+            "interrupted": self.interrupted,
+            **(
+                {"points_planned": self.points_planned, "checked_up_to": self.checked_up_to}
+                if self.interrupted
+                else {}
+            ),
             "checks": checks,
         }
 
@@ -269,8 +291,10 @@ class ProbeSample:
         # each block's lowest possible point, with the arithmetic of _cells (U = 0)
         edges = self.starts[1:-1].astype(np.float64)
         edges *= 1.0 / points
-        edges = self._to_x(edges)
-        self.cuts = np.concatenate(([0], np.searchsorted(self.fixed, edges), [self.fixed.size]))
+        self.edges = self._to_x(edges)
+        self.cuts = np.concatenate(
+            ([0], np.searchsorted(self.fixed, self.edges), [self.fixed.size])
+        )
         self.room = points + self.fixed.size  # points in all, at most
 
     def _starts(self, size: int, kinks: Sequence[float]) -> Array:
@@ -301,6 +325,11 @@ class ProbeSample:
                     break
                 starts[j] = max(int(near.min()) - guard, starts[j - 1] + 1)
         return starts
+
+    def up_to(self, k: int) -> float:
+        """x up to which blocks 0 .. k-1 hold every probe point (the lowest possible point of
+        block k: the points come in order of x); inf for all the blocks."""
+        return float(self.edges[k - 1]) if 0 < k < self.blocks else np.inf
 
     def offset(self, j: int) -> int:
         """Where block j starts among all points if no repeat is dropped before it."""
@@ -490,6 +519,9 @@ def gradcheck(
 
     Raises:
         actcheck.errors.InputError: unusable arguments.
+        actcheck.errors.Interrupted: Ctrl-C (a KeyboardInterrupt) after some blocks were
+            checked; its ``result`` holds them (``interrupted``, ``checked_up_to``). Before
+            the first block, the KeyboardInterrupt itself.
     """
     start = time.perf_counter()
     keep_freed_memory()
@@ -531,9 +563,20 @@ def gradcheck(
     stream = total > STREAM_POINTS
     per_block = _block_checker(act, order, names, tol, dtype, stream, x is None)
     joined = _Joined(0 if stream else room, 1 + len(names))
-    _run_blocks(joined.placing(per_block, block), count, total, workers, progress, joined.add)
-    checks = joined.results(KEEP_WORST if stream else None)
     lo, hi = (float(v) for v in x_range)
+    try:
+        _run_blocks(joined.placing(per_block, block), count, total, workers, progress, joined.add)
+    except KeyboardInterrupt:
+        done = joined.blocks  # the blocks collected in order; the rest are dropped
+        if not done.points:
+            raise
+        part = GradcheckResult(
+            act, dtype, order, seed, joined.results(KEEP_WORST if stream else None), (lo, hi),
+            time.perf_counter() - start, interrupted=True, points_planned=room,
+            checked_up_to=None if x is not None else sample.up_to(done.count),
+        )  # fmt: skip
+        raise Interrupted(part.summary(), part) from None
+    checks = joined.results(KEEP_WORST if stream else None)
     return GradcheckResult(act, dtype, order, seed, checks, (lo, hi), time.perf_counter() - start)
 
 
@@ -585,6 +628,16 @@ def _block_checker(
     return check
 
 
+class _Blocks(NamedTuple):
+    """What ``_Joined`` holds after some blocks (one value, replaced whole at each block)."""
+
+    count: int  # blocks collected (empty ones too)
+    points: int
+    parts: list[list[ElementwiseResult]]  # each block's checks (streamed: folded now and then)
+    spans: list[tuple[int, int]]  # (offset, points) of each placed block
+    medians: list[list[float]]  # streamed: each block's median bound per check
+
+
 class _Joined:
     """The checks of consecutive blocks, joined as they arrive.
 
@@ -594,14 +647,14 @@ class _Joined:
     block); blocks that dropped repeated points leave gaps, closed at the end. With
     ``capacity`` 0 (streamed blocks, already reduced) the blocks are kept and merged at the
     end.
+
+    ``blocks`` changes by one assignment per block, so a Ctrl-C at any moment leaves the
+    blocks collected so far consistent (an interrupted check reports them).
     """
 
     def __init__(self, capacity: int, checks: int):
         self.capacity = capacity
-        self.size = 0
-        self.parts: list[list[ElementwiseResult]] = []
-        self.medians: list[list[float]] = []  # streamed: each block's median bound per check
-        self.spans: list[tuple[int, int]] = []  # (offset, points) of each placed block
+        self.blocks = _Blocks(0, 0, [], [], [])
         self.arrays: list[dict[str, Array]] = []
         if capacity:
             x = np.empty(capacity)  # every check of a block is at the same points: one copy
@@ -635,25 +688,23 @@ class _Joined:
 
     def add(self, checks: list[ElementwiseResult] | None, at: int, m: int) -> None:
         """A block's checks, in order (``m`` points from offset ``at``; None: no points)."""
+        b = self.blocks
         if checks is None:
+            self.blocks = b._replace(count=b.count + 1)
             return
-        self.size += m
+        parts, spans, medians = [*b.parts, checks], b.spans, b.medians
         if self.capacity:
-            self.spans.append((at, m))
-            self.parts.append(checks)
-            return
-        self.medians.append([c.median_bound for c in checks])
-        self.parts.append(checks)
-        if len(self.parts) >= FOLD_BLOCKS:  # fold them: memory stays flat at any size
-            self.parts = [self._merged(KEEP_WORST)]
+            spans = [*spans, (at, m)]
+        else:
+            medians = [*medians, [c.median_bound for c in checks]]
+            if len(parts) >= FOLD_BLOCKS:  # fold them: memory stays flat at any size
+                parts = [_merged(parts, KEEP_WORST)]
+        self.blocks = _Blocks(b.count + 1, b.points + m, parts, spans, medians)
 
-    def _merged(self, keep: int | None) -> list[ElementwiseResult]:
-        return [merge_results(list(column), keep) for column in zip(*self.parts, strict=True)]
-
-    def _close_gaps(self) -> None:
+    def _close_gaps(self, spans: list[tuple[int, int]]) -> None:
         """Move each block down to where the previous one ends (float32 repeats dropped)."""
         end = 0
-        for at, m in self.spans:
+        for at, m in spans:
             if at != end:
                 for d in self.arrays:
                     for k, a in d.items():
@@ -662,20 +713,26 @@ class _Joined:
             end += m
 
     def results(self, keep: int | None) -> list[ElementwiseResult]:
-        if not self.parts:
+        b = self.blocks
+        if not b.parts:
             raise InputError("no probe points left to check")
-        checks = self._merged(keep)
+        checks = _merged(b.parts, keep)
         if self.arrays:
-            self._close_gaps()
-            n = self.size
+            self._close_gaps(b.spans)
+            n = b.points
             return [dataclasses.replace(c, **{k: a[:n] for k, a in d.items()})
                     for c, d in zip(checks, self.arrays, strict=True)]  # fmt: skip
-        if not self.medians:
+        if not b.medians:
             return checks
         # the median of all the blocks' medians, not of the folded groups' ones
-        medians = np.median(np.array(self.medians), axis=0)
+        medians = np.median(np.array(b.medians), axis=0)
         return [dataclasses.replace(c, stats=dataclasses.replace(c.stats, median_bound=float(m)))
                 for c, m in zip(checks, medians, strict=True)]  # fmt: skip
+
+
+def _merged(parts: list[list[ElementwiseResult]], keep: int | None) -> list[ElementwiseResult]:
+    """Each check merged over the blocks (``parts``: per block, its checks in order)."""
+    return [merge_results(list(column), keep) for column in zip(*parts, strict=True)]
 
 
 def _run_blocks(

@@ -1,4 +1,4 @@
-"""The two kinds of error actcheck raises, named as a PyTorch user reads them.
+"""The kinds of error actcheck raises, named as a PyTorch user reads them.
 
 * ``InputError`` (a ``ValueError``): the arguments cannot be used: an unknown
   name, a value out of range, a target that cannot be loaded. The CLI turns it
@@ -6,6 +6,9 @@
 * ``GradcheckError`` (an ``AssertionError``): a check ran and failed, as
   ``torch.autograd.gradcheck`` raises its ``GradcheckError``. ``assert_gradients``
   and ``assert_impl`` raise it; ``.result`` holds the full result.
+* ``Interrupted`` (a ``KeyboardInterrupt``): Ctrl-C (or SIGTERM, where it raises
+  KeyboardInterrupt) cut a long ``gradcheck`` short after some of its points
+  were checked; ``.result`` holds those. A script stops as on any Ctrl-C.
 """
 
 from __future__ import annotations
@@ -19,6 +22,15 @@ class InputError(ValueError):
 
 class GradcheckError(AssertionError):
     """A gradient check failed; ``result`` is the failing result, the message its summary."""
+
+    def __init__(self, message: str, result: Any = None):
+        super().__init__(message)
+        self.result = result
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a check, after part of it was done; ``result`` is that part (a result
+    with ``interrupted`` set), the message its summary."""
 
     def __init__(self, message: str, result: Any = None):
         super().__init__(message)

@@ -939,7 +939,10 @@ def gradcheck_figure(results: Sequence[GradcheckResult]) -> Figure:
         failed = c.failed_mask & inside
         if failed.any():
             top.plot(c.x[failed], c.analytic[failed], "x", color="red", ms=6, label="failed")
-        top.set_title(f"{r.activation.label} ({c.dtype})", fontsize=10)
+        title = f"{r.activation.label} ({c.dtype})"
+        if r.interrupted:  # a figure shown alone must say it covers part of the points
+            title += f"\ninterrupted: {r.coverage()}"
+        top.set_title(title, fontsize=10)
         top.set_ylabel(f"f{prime}(x)")
         top.legend(fontsize=7, loc="best")
         err = np.maximum(c.error[inside][order], _ERROR_FLOOR)

@@ -308,8 +308,11 @@ def gradcheck_table(results: Sequence[GradcheckResult], width: int | None = None
     table.add_column("verdict", no_wrap=not compact, width=7 if compact else None)
     table.add_column("kinks: value used", min_width=10, ratio=1 if compact else None)
     for r in results:
+        name = _spec_cell(r.activation)
+        if r.interrupted:  # Ctrl-C came while it ran: its checks cover part of the points
+            name += "\n[yellow]interrupted[/yellow]"
         if compact:
-            table.add_row(f"[bold cyan]{_spec_cell(r.activation)}[/bold cyan]")
+            table.add_row(f"[bold cyan]{name}[/bold cyan]")
         for i, c in enumerate(r.checks):
             if c.passed:
                 verdict = "[green]pass[/green]"
@@ -328,7 +331,7 @@ def gradcheck_table(results: Sequence[GradcheckResult], width: int | None = None
             if compact:
                 cells[0] = "  " + cells[0]
             else:
-                cells.insert(0, _spec_cell(r.activation) if i == 0 else "")
+                cells.insert(0, name if i == 0 else "")
             table.add_row(*cells)
     table.caption = (
         "max rel: largest |analytic - numerical| / |f'|; worst/bound: largest |analytic - "
@@ -390,9 +393,21 @@ def gradcheck_summary(results: Sequence[GradcheckResult], seconds: float) -> str
     points = sum(c.n_points for c in checks)
     head = f"{_plural(len(results), 'activation')}, {_plural(len(checks), 'check')}, "
     head += f"{points:,} point checks in {seconds:.3f} s: "
+    tail = " [yellow](interrupted)[/yellow]" if any(r.interrupted for r in results) else ""
     if not failed:
-        return head + "[bold green]all passed[/bold green]"
-    return head + f"[bold red]{len(failed)} failed[/bold red]"
+        return head + "[bold green]all passed[/bold green]" + tail
+    return head + f"[bold red]{len(failed)} failed[/bold red]" + tail
+
+
+def gradcheck_interrupted(results: Sequence[GradcheckResult], asked: int) -> str:
+    """The line for a run cut short: how many activations were checked, and how much of the
+    one that was running when Ctrl-C came."""
+    done = [r for r in results if not r.interrupted]
+    text = f"Interrupted: {len(done)} of {asked} activations checked"
+    for r in results:
+        if r.interrupted:
+            text += f", {r.activation.spec} partly ({r.coverage()})"
+    return text + "; reporting (and plotting) those."
 
 
 def _plural(n: int, word: str) -> str:

@@ -430,3 +430,76 @@ def test_verdict_and_method_counts_are_those_of_the_arrays(name):
         for c in r.checks:
             arrays = (_counts(c.verdict, len(VERDICTS)), _counts(c.method, len(METHODS)))
             assert c.counts == arrays
+
+
+def _stop_after(blocks: int):
+    """A progress callback that acts as Ctrl-C once ``blocks`` blocks are in."""
+    calls = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append(done)
+        if len(calls) == blocks:
+            raise KeyboardInterrupt
+
+    return progress
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_keeps_the_blocks_checked_so_far(monkeypatch, threads):
+    """Ctrl-C halfway: the blocks done are a result of their own, the same numbers as the
+    whole run's for those points, and it says how far it got."""
+    whole = gradcheck("elu", points=200_000, seed=3, threads=threads)
+    monkeypatch.setattr(catalogcheck, "BLOCK_POINTS", 20_000)  # 10 blocks, the same points
+    with pytest.raises(actcheck.Interrupted) as caught:
+        gradcheck("elu", points=200_000, seed=3, threads=threads, progress=_stop_after(3))
+    part = caught.value.result
+    assert isinstance(caught.value, KeyboardInterrupt) and part.interrupted
+    assert part.points_planned == whole.n_points  # float64: no repeats dropped
+    up_to = part.checked_up_to
+    assert -6 < up_to < 6 and up_to == pytest.approx(-6 + 12 * 3 / 10)
+    for a, b in zip(part.checks, whole.checks, strict=True):
+        n = a.n_points
+        assert n == np.count_nonzero(b.x < up_to) and 0 < n < b.n_points
+        for field in ("x", "analytic", "numerical", "bound", "verdict", "method"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field)[:n], field)
+    assert part.passed
+    assert f"interrupted after {part.n_points:,} of {whole.n_points:,} points, up to x = " in str(
+        caught.value
+    )
+    d = part.to_dict()
+    assert d["interrupted"] is True and d["points_planned"] == whole.n_points
+    assert d["checked_up_to"] == up_to and d["points"] == part.n_points
+    assert whole.to_dict()["interrupted"] is False and "checked_up_to" not in whole.to_dict()
+
+
+def test_ctrl_c_in_a_streamed_check_keeps_its_statistics(monkeypatch):
+    monkeypatch.setattr(catalogcheck, "BLOCK_POINTS", 2_000)
+    monkeypatch.setattr(catalogcheck, "STREAM_POINTS", 10_000)
+    monkeypatch.setattr(catalogcheck, "FOLD_BLOCKS", 3)  # the stop comes after a fold
+    with pytest.raises(actcheck.Interrupted) as caught:
+        gradcheck(_broken("elu"), points=40_000, threads=2, progress=_stop_after(14))
+    part = caught.value.result
+    c = part.checks[0]
+    assert part.interrupted and c.stats is not None and c.x.size <= KEEP_WORST
+    assert 14 * 2_000 <= part.n_points < 40_000 and (c.x <= part.checked_up_to).all()
+    assert part.checked_up_to == pytest.approx(-6 + 12 * 14 / 20)
+    assert not part.passed and c.n_failed  # the bug at 0.5 < x < 0.55 was reached
+
+
+def test_ctrl_c_with_given_points_and_before_any_block(monkeypatch):
+    x = np.random.default_rng(0).uniform(-3, 3, 50_000)
+    monkeypatch.setattr(catalogcheck, "BLOCK_POINTS", 10_000)
+    with pytest.raises(actcheck.Interrupted) as caught:
+        gradcheck("tanh", x=x, threads=1, progress=_stop_after(2))
+    part = caught.value.result
+    assert part.checked_up_to is None and part.n_points == 20_000
+    np.testing.assert_array_equal(part.checks[0].x, x[:20_000])
+    assert "20,000 of 50,000 points (the first of those given)" in part.summary()
+
+    def no_block(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(catalogcheck.ProbeSample, "block", no_block)
+    with pytest.raises(KeyboardInterrupt) as plain:  # nothing checked: nothing to keep
+        gradcheck("tanh", points=50_000, threads=2)
+    assert not isinstance(plain.value, actcheck.Interrupted)

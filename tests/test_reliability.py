@@ -405,6 +405,76 @@ def test_gradcheck_ctrl_c_reports_what_was_checked(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["g.svg"]
 
 
+def test_gradcheck_ctrl_c_midway_reports_the_points_checked(tmp_path, monkeypatch):
+    """Ctrl-C while an activation's blocks are being checked: those blocks are reported,
+    marked interrupted, with how far they got."""
+    import importlib
+
+    from click.testing import CliRunner
+
+    from actcheck.cli import cli
+
+    engine = importlib.import_module("actcheck.catalogcheck")
+    real = engine.gradcheck
+    monkeypatch.setattr(engine, "BLOCK_POINTS", 1_000)
+
+    def interrupted(act, **kwargs):
+        if act.name == "elu":
+            calls = []
+
+            def stop(done, total):
+                calls.append(done)
+                if len(calls) == 4:
+                    raise KeyboardInterrupt
+
+            kwargs["progress"] = stop
+        return real(act, **kwargs)
+
+    monkeypatch.setattr(engine, "gradcheck", interrupted)
+    monkeypatch.chdir(tmp_path)
+    base = ["gradcheck", "relu", "elu", "tanh", "--points", "10000"]
+    res = CliRunner().invoke(cli, [*base, "--json", "--plot", "g.png"])
+    assert res.exit_code == 130, res.output
+    assert "Interrupted: 1 of 3 activations checked, elu partly (4,202 of" in res.stderr
+    assert "of 10,564 points, up to x = -1.2)" in res.stderr
+    results = json.loads(res.stdout)["results"]
+    assert [(r["activation"], r["interrupted"]) for r in results] == [
+        ("relu", False),
+        ("elu", True),
+    ]
+    assert results[1]["checked_up_to"] == pytest.approx(-1.2)
+    assert results[1]["points_planned"] == 10_564
+    assert os.listdir(tmp_path) == ["g.png"]
+    table = CliRunner().invoke(cli, base, terminal_width=120)
+    assert table.exit_code == 130 and "interrupted" in table.stdout
+    assert table.stdout.count("pass") == 4 and "(interrupted)" in table.stdout
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc")
+def test_ctrl_c_in_a_long_gradcheck_writes_the_points_checked(tmp_path):
+    """A 300-million-point check (seconds) and Ctrl-C after a second: exit 130, and the
+    JSON holds the points checked so far."""
+    args = ["gradcheck", "relu", "--points", "300000000", "--no-params", "--json"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "actcheck", *args],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    _wait_for_numpy(child.pid)
+    time.sleep(1.0)  # some blocks
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    no_traceback(subprocess.CompletedProcess(args, 130, out, err))
+    assert b"Interrupted: 0 of 1 activations checked, relu partly (" in err
+    (r,) = json.loads(out)["results"]
+    assert r["interrupted"] is True and 0 < r["points"] < r["points_planned"] == 300_000_564
+    assert -6 < r["checked_up_to"] < 6 and r["passed"] is True
+
+
 # ---------------------------------------------------------------------------
 # 5. MPLBACKEND is not actcheck's business (except for --show)
 # ---------------------------------------------------------------------------

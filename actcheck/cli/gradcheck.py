@@ -199,11 +199,7 @@ def run_catalog(
         write_figure(gradcheck_figure(results), plot_path, "plot", dpi=defaults.CHART_DPI)
     verdict(passed, interrupted)
     if interrupted:
-        click.echo(
-            f"Interrupted: {len(results)} of {len(acts)} activations checked; "
-            "reporting (and plotting) those.",
-            err=True,
-        )
+        click.echo(report.gradcheck_interrupted(results, len(acts)), err=True)
     if as_json:
         echo_json(report.gradcheck_json(results, worst))
     else:
@@ -231,7 +227,10 @@ def check_all(
     try:
         for act in acts:
             results.append(gradcheck(act, progress=tick(act), **options))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        part = getattr(stop, "result", None)  # actcheck.errors.Interrupted: the blocks checked
+        if part is not None:
+            results.append(part)
         return results, True
     return results, False
 
