@@ -291,7 +291,8 @@ def gradcheck_table(results: Sequence[GradcheckResult], width: int | None = None
     title = "actcheck gradcheck"
     if results:
         r0 = results[0]
-        order = "f''" if r0.order == 2 else "f' and parameters"
+        with_params = any(c.wrt != "x" for r in results for c in r.checks)
+        order = "f''" if r0.order == 2 else "f' and parameters" if with_params else "f'"
         title += f": {order}, {r0.dtype}, seed {r0.seed}"
     compact = width is not None and width < GRADCHECK_WIDE
     table = Table(

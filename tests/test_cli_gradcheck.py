@@ -197,3 +197,18 @@ def test_a_streamed_run_reports_like_a_small_one_and_draws_no_bar_off_a_terminal
     data = json.loads(run("relu", "--points", "20000", "--no-params", "--json").output)
     assert data["results"][0]["checks"][0]["points"] == 20564
     assert len(data["results"][0]["checks"][0]["worst"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("args", "title"),
+    [
+        (["elu"], "f' and parameters"),
+        (["elu", "--no-params"], "f',"),
+        (["relu", "tanh"], "f',"),  # no parameter to check
+        (["elu", "--order", "2"], "f'',"),
+    ],
+)
+def test_the_title_says_what_was_checked(args, title):
+    res = CliRunner().invoke(cli, ["gradcheck", *args, "--points", "200"], terminal_width=120)
+    assert res.exit_code == 0, res.output
+    assert f"actcheck gradcheck: {title}" in res.stdout.splitlines()[0]
