@@ -689,3 +689,30 @@ def test_a_fifo_output_is_written_directly(tmp_path):
     assert p.returncode == 0, p.stderr
     assert got and got[0].startswith(b"activation,seed,")
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in kB: Linux")
+def test_impl_memory_per_element_is_within_the_estimate(tmp_path):
+    """The refusal up front (``isolate.check_size``) rests on bytes per element of x: the
+    check's peak grows by less than that from one shape to a bigger one."""
+    from actcheck import isolate
+
+    peaks = []
+    for rows in (100, 400):
+        script = (
+            "import resource, subprocess, sys; subprocess.run([sys.executable, '-m', "
+            f"'actcheck', 'gradcheck', '--impl', {str(ROOT / 'examples/sigmoid.py')!r} + "
+            f"':Sigmoid', '--shape', '{rows},1000'], check=True, capture_output=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        )
+        p = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            timeout=120,
+        )
+        assert p.returncode == 0, p.stderr
+        peaks.append(int(p.stdout) * 1024)
+    per_element = (peaks[1] - peaks[0]) / (300 * 1000)
+    assert 0.5 * isolate._BYTES_PER_ELEMENT < per_element <= isolate._BYTES_PER_ELEMENT
