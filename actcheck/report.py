@@ -442,6 +442,8 @@ def gradcheck_text(result: GradcheckResult, worst: int = 5) -> str:
     """Plain multi-line text: verdict per check, the worst points of failed ones, the kinks."""
     act = result.activation
     status = "passed" if result.passed else "FAILED"
+    if result.interrupted:
+        status += f" (interrupted after {result.coverage()})"
     lines = [
         f"gradcheck {act.spec} ({result.dtype}, {result.n_points:,} points, seed {result.seed}): "
         f"{status}"

@@ -470,6 +470,7 @@ def test_ctrl_c_keeps_the_blocks_checked_so_far(monkeypatch, threads):
     assert d["interrupted"] is True and d["points_planned"] == whole.n_points
     assert d["checked_up_to"] == up_to and d["points"] == part.n_points
     assert whole.to_dict()["interrupted"] is False and "checked_up_to" not in whole.to_dict()
+    assert "passed (interrupted after " in report.gradcheck_text(part).splitlines()[0]
 
 
 def test_ctrl_c_in_a_streamed_check_keeps_its_statistics(monkeypatch):
