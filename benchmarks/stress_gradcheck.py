@@ -9,7 +9,7 @@ missed bugs over deliberately broken derivatives.
    by e, wrong by 0.05 on 0.5 < x < 0.55, or sign-flipped (e = 0.1 % in float64, 2 % in
    float32). Every one must fail.
 
-Run:  python benchmarks/stress_gradcheck.py  (about a minute)
+Run:  python benchmarks/stress_gradcheck.py  (a few seconds)
 """
 
 from __future__ import annotations
