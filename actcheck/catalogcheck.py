@@ -520,8 +520,9 @@ def gradcheck(
     Raises:
         actcheck.errors.InputError: unusable arguments.
         actcheck.errors.Interrupted: Ctrl-C (a KeyboardInterrupt) after some blocks were
-            checked; its ``result`` holds them (``interrupted``, ``checked_up_to``). Before
-            the first block, the KeyboardInterrupt itself.
+            checked; its ``result`` holds them (``interrupted``, ``checked_up_to``; after
+            the last block, the whole result). Before the first block, the
+            KeyboardInterrupt itself.
     """
     start = time.perf_counter()
     keep_freed_memory()
@@ -570,10 +571,11 @@ def gradcheck(
         done = joined.blocks  # the blocks collected in order; the rest are dropped
         if not done.points:
             raise
+        cut = done.count < count  # else Ctrl-C came after the last block: a whole result
         part = GradcheckResult(
             act, dtype, order, seed, joined.results(KEEP_WORST if stream else None), (lo, hi),
-            time.perf_counter() - start, interrupted=True, points_planned=room,
-            checked_up_to=None if x is not None else sample.up_to(done.count),
+            time.perf_counter() - start, interrupted=cut, points_planned=room if cut else None,
+            checked_up_to=sample.up_to(done.count) if cut and x is None else None,
         )  # fmt: skip
         raise Interrupted(part.summary(), part) from None
     checks = joined.results(KEEP_WORST if stream else None)

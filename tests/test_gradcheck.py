@@ -473,6 +473,16 @@ def test_ctrl_c_keeps_the_blocks_checked_so_far(monkeypatch, threads):
     assert "passed (interrupted after " in report.gradcheck_text(part).splitlines()[0]
 
 
+def test_ctrl_c_after_the_last_block_carries_the_whole_result(monkeypatch):
+    whole = gradcheck("elu", points=50_000, threads=2)
+    monkeypatch.setattr(catalogcheck, "BLOCK_POINTS", 10_000)  # 5 blocks
+    with pytest.raises(actcheck.Interrupted) as caught:
+        gradcheck("elu", points=50_000, threads=2, progress=_stop_after(5))
+    r = caught.value.result
+    assert not r.interrupted and r.checked_up_to is None and r.points_planned is None
+    assert _figures(r) == _figures(whole)
+
+
 def test_ctrl_c_in_a_streamed_check_keeps_its_statistics(monkeypatch):
     monkeypatch.setattr(catalogcheck, "BLOCK_POINTS", 2_000)
     monkeypatch.setattr(catalogcheck, "STREAM_POINTS", 10_000)
