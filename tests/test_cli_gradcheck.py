@@ -212,3 +212,18 @@ def test_the_title_says_what_was_checked(args, title):
     res = CliRunner().invoke(cli, ["gradcheck", *args, "--points", "200"], terminal_width=120)
     assert res.exit_code == 0, res.output
     assert f"actcheck gradcheck: {title}" in res.stdout.splitlines()[0]
+
+
+def test_point_counts_are_never_cut_at_80_columns():
+    """A long run's count (millions of points) keeps every digit in the compact table."""
+    from rich.console import Console
+
+    from actcheck import report
+    from actcheck.catalogcheck import gradcheck
+
+    results = [gradcheck("relu", points=5_000_000), gradcheck("elu", points=1000)]
+    out = Console(width=80, record=True, force_terminal=False)
+    out.print(report.gradcheck_table(results, width=80))
+    text = out.export_text()
+    assert "5,000,564" in text and "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
