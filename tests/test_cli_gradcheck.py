@@ -186,10 +186,10 @@ def test_points_beyond_the_limit_are_refused():
 
 def test_a_streamed_run_reports_like_a_small_one_and_draws_no_bar_off_a_terminal(monkeypatch):
     from actcheck import catalogcheck
-    from actcheck.cli import gradcheck as command
+    from actcheck.cli import output
 
     monkeypatch.setattr(catalogcheck, "STREAM_POINTS", 5000)
-    monkeypatch.setattr(command, "PROGRESS_POINTS", 1000)
+    monkeypatch.setattr(output, "PROGRESS_AFTER", 0.0)
     r = run("relu", "--points", "20000", "--no-params")
     assert r.exit_code == 0, r.output
     assert "20,564" in r.output and "all passed" in r.output
@@ -227,3 +227,22 @@ def test_point_counts_are_never_cut_at_80_columns():
     text = out.export_text()
     assert "5,000,564" in text and "…" not in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_bar_covers_every_activation_once_the_run_has_lasted(monkeypatch):
+    """On a terminal the bar appears once the run has lasted ``PROGRESS_AFTER`` (here at
+    once), whatever the points per activation, and names the one being checked."""
+    import io
+
+    from rich.console import Console
+
+    from actcheck.cli import output
+
+    screen = io.StringIO()
+    monkeypatch.setattr(output, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(
+        output, "console", lambda **kw: Console(file=screen, force_terminal=True, width=80)
+    )
+    r = run("relu", "tanh", "--points", "1000")
+    assert r.exit_code == 0, r.output
+    assert "gradcheck relu" in screen.getvalue() and "gradcheck tanh" in screen.getvalue()

@@ -31,6 +31,7 @@ from actcheck.cli.output import (
     echo_json,
     exit_interrupted,
     exit_with_verdict,
+    late_bar,
     stdout_taken,
     verdict,
     write_figure,
@@ -235,34 +236,18 @@ def check_all(
     return results, False
 
 
-# a bar only where a run takes a second or more (about this many points per activation)
-PROGRESS_POINTS = 4_000_000
-
-
 @contextlib.contextmanager
 def _progress(acts: list[Activation], points: int) -> Iterator[Callable[[Activation], Any]]:
-    """A transient bar on stderr over every activation's points, on a terminal and for long
-    runs only; yields ``tick(act)``, the progress callback for ``act``'s check (or None)."""
-    if points < PROGRESS_POINTS or not console(stderr=True).is_terminal:
-        yield lambda act: None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeRemainingColumn(), transient=True, console=console(stderr=True),
-    ) as bar:  # fmt: skip
-        task = bar.add_task("gradcheck", total=len(acts) * points)
+    """A transient bar over every activation's points (``output.late_bar``: on a terminal,
+    once the run has lasted a second); yields ``tick(act)``, the progress callback for
+    ``act``'s check."""
+    with late_bar(len(acts) * points, "gradcheck") as update:
         base = 0
 
         def tick(act: Activation) -> Callable[[int, int], None]:
             nonlocal base
             start, base = base, base + points
-            bar.update(task, description=f"gradcheck {act.spec}")
-
-            def update(done: int, total: int) -> None:
-                bar.update(task, completed=start + done)
-
-            return update
+            update(start, f"gradcheck {act.spec}")
+            return lambda done, total: update(start + done)
 
         yield tick

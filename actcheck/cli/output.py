@@ -88,6 +88,46 @@ def console(stderr: bool = False, wide_when_piped: bool = False) -> Any:
     return out
 
 
+# a bar appears only once a run has lasted this long: a short run draws nothing, not a flash
+PROGRESS_AFTER = 1.0
+
+
+@contextlib.contextmanager
+def late_bar(total: int, description: str) -> Iterator[Callable[..., None]]:
+    """A transient progress bar on stderr, drawn on a terminal only and only once the run has
+    lasted ``PROGRESS_AFTER`` seconds. Yields ``update(completed, description=None)``."""
+    out = console(stderr=True)
+    if not out.is_terminal:
+        yield lambda completed, description=None: None
+        return
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(), transient=True, console=out,
+    )  # fmt: skip
+    task = bar.add_task(description, total=total)
+    began = time.monotonic()
+    shown = False
+
+    def update(completed: int, description: str | None = None) -> None:
+        nonlocal shown
+        bar.update(
+            task, completed=completed, **({"description": description} if description else {})
+        )
+        if not shown and time.monotonic() - began >= PROGRESS_AFTER:
+            bar.start()
+            shown = True
+
+    try:
+        yield update
+    finally:
+        if shown:
+            bar.stop()
+
+
 def echo_json(data: Any) -> None:
     """``data`` (or its ``to_dict()``) as strict JSON on stdout: NaN and infinities as null."""
     from actcheck.jsonout import dumps

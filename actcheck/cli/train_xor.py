@@ -22,6 +22,7 @@ from actcheck.cli.output import (
     echo_json,
     exit_interrupted,
     exit_with_verdict,
+    late_bar,
     stdout_taken,
     verdict,
     write_figure,
@@ -224,20 +225,14 @@ def train_all(
                 if results[-1].interrupted:
                     break
             return [r for r in results if r.epochs_completed > 0]
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TimeRemainingColumn(), transient=True, console=console(stderr=True),
-        ) as bar:  # fmt: skip
-            task = bar.add_task("training", total=len(acts) * config.epochs)
+        with late_bar(len(acts) * config.epochs, "training") as update:
             for k, act in enumerate(acts):
-                bar.update(task, description=f"{act.title} x {seeds} seeds")
                 base = k * config.epochs
+                update(base, f"{act.title} x {seeds} seeds")
 
                 def tick(done: int, base: int = base) -> None:
                     if done % step == 0:
-                        bar.update(task, completed=base + done)
+                        update(base + done)
 
                 results.append(run(act, tick))
                 if results[-1].interrupted:
