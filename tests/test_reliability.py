@@ -33,6 +33,14 @@ def actcheck(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: 
     )
 
 
+def python_c(script: str, cwd: Path, timeout: float = 120):
+    """``python -c SCRIPT`` in ``cwd`` with this checkout importable: the CompletedProcess."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=cwd, env=env, capture_output=True, timeout=timeout
+    )
+
+
 def user_file(folder: Path, name: str, body: str) -> str:
     (folder / name).write_text(textwrap.dedent(body))
     return name
@@ -359,13 +367,7 @@ def test_sigterm_while_writing_leaves_no_part_file(tmp_path):
             sys.exit(130)
         """
     )
-    p = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        timeout=60,
-    )
+    p = python_c(script, tmp_path, timeout=60)
     assert p.returncode == 130, p.stderr
     assert os.listdir(tmp_path) == []
 
@@ -705,13 +707,7 @@ def test_impl_memory_per_element_is_within_the_estimate(tmp_path):
             f"':Sigmoid', '--shape', '{rows},1000'], check=True, capture_output=True); "
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
         )
-        p = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=tmp_path,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            capture_output=True,
-            timeout=120,
-        )
+        p = python_c(script, tmp_path)
         assert p.returncode == 0, p.stderr
         peaks.append(int(p.stdout) * 1024)
     per_element = (peaks[1] - peaks[0]) / (300 * 1000)
