@@ -13,7 +13,10 @@ API (``actcheck.check_impl``) stays in-process for pytest. What the child gives:
   the parent's state: none reach actcheck's process;
 * numpy patched at import (``nnfs.init()`` replaces ``np.dot``): the child swaps the
   patched attributes in only while the user's code runs (``_NumpyGuard``), so
-  actcheck's own numerics always see the numpy they were written for.
+  actcheck's own numerics always see the numpy they were written for;
+* Ctrl-C (or SIGTERM) in the parent asks the child to stop (``STOP_SIGNAL``): it
+  writes the rows done so far, which the parent raises as ``actcheck.Interrupted``;
+  a child that does not answer within ``STOP_GRACE`` seconds is killed.
 
 Only plain data comes back: the parent unpickles nothing outside actcheck, numpy
 and the standard containers, so no class of the user's is ever imported here.
@@ -38,6 +41,10 @@ from actcheck import defaults
 _ACTCHECK_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ACTCHECK = "comparing"  # the phase while actcheck's own code runs in the child
 _PRINTED_CHARS = 4000  # characters of it kept in the JSON
+# how the parent asks the child to stop and write what it has (None: no such signal here),
+# and how long it waits for that before killing it
+STOP_SIGNAL = getattr(signal, "SIGUSR1", None)
+STOP_GRACE = 3.0
 
 
 class _ChildEnded(Exception):
@@ -129,7 +136,15 @@ def run_isolated(func: Any, args: tuple, kwargs: dict[str, Any], timeout: float)
             )
             try:
                 rc = _wait(child, timeout)
-            except BaseException:  # Ctrl-C, SIGTERM: the child goes with us
+            except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the rows done so far, if it answers
+                part = _stopped(child, folder)
+                if part is None:
+                    raise
+                from actcheck.errors import Interrupted
+
+                part = _with_printed(part, _read_text(out_path))
+                raise Interrupted(part.summary(), part) from None
+            except BaseException:
                 _kill(child)
                 raise
         text = _read_text(out_path)
@@ -144,7 +159,29 @@ def run_isolated(func: Any, args: tuple, kwargs: dict[str, Any], timeout: float)
         raise InputError(value)
     if kind == "raised":
         raise _ChildEnded(value["reason"], value["during"], text)
+    if kind != "ok":  # "interrupted" without being asked: never a result to pass on
+        raise _ChildEnded("the check stopped without being asked to", _ACTCHECK, text)
     return value, text
+
+
+def _stopped(child: subprocess.Popen, folder: str) -> Any:
+    """Ask the child to stop (``STOP_SIGNAL``) and wait ``STOP_GRACE`` seconds for the rows
+    it had: the interrupted result, or None (it did not answer, or had no row yet). The
+    child is gone either way, a second Ctrl-C included."""
+    try:
+        if STOP_SIGNAL is None or child.poll() is not None:
+            return None
+        with contextlib.suppress(OSError):
+            os.kill(child.pid, STOP_SIGNAL)
+        try:
+            child.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:  # its code ignores the signal, or is stuck in C
+            return None
+        outcome = _read_outcome(os.path.join(folder, "result"))
+        # "ok": the check had just finished, and its whole result stands
+        return outcome[1] if outcome is not None and outcome[0] in ("interrupted", "ok") else None
+    finally:
+        _kill(child)
 
 
 def _wait(child: subprocess.Popen, timeout: float) -> int | None:
@@ -355,8 +392,17 @@ def _child(folder: str) -> None:
     os.chdir(job["cwd"])
     parent = os.getppid()
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    # Ctrl-C reaches the parent, which kills this process group
+    # Ctrl-C reaches the parent, which asks this process to stop (STOP_SIGNAL: the rows done
+    # so far are written) and then kills its group
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    asked: list[bool] = []  # a KeyboardInterrupt the parent did not ask for is the code's own
+
+    def stop(signum: int, frame: Any) -> None:
+        asked.append(True)
+        raise KeyboardInterrupt
+
+    if STOP_SIGNAL is not None:
+        signal.signal(STOP_SIGNAL, stop)
     if not sys.warnoptions:  # as in the parent: numpy's warnings are not "your code printed"
         import warnings
 
@@ -395,7 +441,7 @@ def _child(folder: str) -> None:
     try:
         outcome: tuple[str, Any] = ("ok", func(*job["args"], **job["kwargs"]))
     except BaseException as err:  # whatever the user's code raised is reported
-        outcome = _raised(err, current[0])
+        outcome = _raised(err, current[0], bool(asked))
     guard.actcheck_mode()
     data = pickle.dumps(outcome)
     fd = os.open(result_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -426,11 +472,17 @@ def _learn_after_loading(guard: _NumpyGuard, userimpl: Any, phase: Any) -> None:
         check.load = load
 
 
-def _raised(err: BaseException, during: str) -> tuple[str, Any]:
-    from actcheck.errors import InputError
+def _raised(err: BaseException, during: str, asked: bool = False) -> tuple[str, Any]:
+    """The outcome of an exception out of the check: ``asked``, the parent's request to stop
+    (an ``Interrupted`` then carries the rows done); any other is the user's code's."""
+    from actcheck.errors import InputError, Interrupted
 
     if isinstance(err, InputError):
         return "input_error", str(err)
+    if isinstance(err, Interrupted) and asked:
+        return "interrupted", err.result
+    if isinstance(err, KeyboardInterrupt):  # raised by the code itself: no pass comes of it
+        err = KeyboardInterrupt()
     message = str(err).strip().splitlines()[0] if str(err).strip() else ""
     what = type(err).__name__ + (f": {message}" if message else "")
     return "raised", {"reason": f"your code raised {what}", "during": during}

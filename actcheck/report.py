@@ -535,6 +535,8 @@ def impl_report(result: Any) -> Any:
         + ", ".join(escape(c.name) for c in result.failures)
         + ")"
     )
+    if getattr(result, "interrupted", False):  # Ctrl-C: the verdict covers the checks done
+        verdict = "[yellow]INTERRUPTED[/yellow], the checks before it: " + verdict
     if result.warnings:
         verdict += (
             f" [yellow]({len(result.warnings)} warning{'s' * (len(result.warnings) != 1)})[/yellow]"
@@ -584,6 +586,17 @@ def _worst_table(worst: list[dict[str, Any]]) -> Table:
     return table
 
 
+def impl_interrupted(result: Any) -> str:
+    """The line for an --impl check cut short by Ctrl-C: how many checks it reports."""
+    if not result.interrupted:  # the check had just finished
+        return "Interrupted after the check finished; reporting it."
+    done = len(result.checks) - 1  # the last row says where Ctrl-C came
+    return (
+        f"Interrupted: reporting the {done} check{'s' * (done != 1)} done before it "
+        f"({result.checks[-1].details})."
+    )
+
+
 def impl_json(result: Any) -> dict[str, Any]:
     """JSON-ready data of an ImplResult: strict JSON, NaN and infinities as null."""
     from actcheck.jsonout import jsonable
@@ -595,6 +608,7 @@ def impl_text(result: Any) -> str:
     """The failures and warnings as plain text (``assert_impl``'s message)."""
     lines = [
         f"{result.target} ({result.kind}), shape {tuple(result.shape)}, {result.dtype}: "
+        + ("interrupted, the checks before it: " if result.interrupted else "")
         + ("PASS" if result.passed else "FAIL")
     ]
     for c in result.checks:

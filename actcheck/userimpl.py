@@ -399,6 +399,10 @@ class Layer:
                 return fn(*args, **kwargs)
         except (Exception, SystemExit) as exc:  # exit() in user code ends the check, not actcheck
             raise user_error(exc, during, self.files) from None
+        except KeyboardInterrupt as stop:  # Ctrl-C while this code ran: the report says where
+            if not hasattr(stop, "during"):
+                stop.during = during  # type: ignore[attr-defined]
+            raise
 
     def forward(self, x: Array) -> Array:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -139,3 +139,51 @@ def test_transposed_jacobian_is_named() -> None:
     result = check_impl(_MixTransposed, shape=(8, 4))
     (fail,) = result.failures
     assert fail.name == "Jacobian vs numerical" and fail.bug.startswith("transposed Jacobian")
+
+
+class _StopsAt:
+    """A correct ReLU layer whose backward meets Ctrl-C (KeyboardInterrupt) on call ``n``."""
+
+    n = 3
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def forward(self, x):
+        self.mask = x <= 0
+        return np.where(self.mask, 0.0, x)
+
+    def backward(self, dout):
+        self.calls += 1
+        if self.calls == self.n:
+            raise KeyboardInterrupt
+        return np.where(self.mask, 0.0, dout)
+
+
+def test_ctrl_c_keeps_the_checks_done_and_says_where() -> None:
+    import actcheck
+    from actcheck import report
+
+    with pytest.raises(actcheck.Interrupted) as caught:
+        check_impl(_StopsAt())
+    r = caught.value.result
+    assert isinstance(caught.value, KeyboardInterrupt) and r.interrupted and r.passed
+    *done, last = r.checks
+    assert done and all(c.status == "pass" for c in done)
+    assert last.name == "interrupted" and last.status == "skip"
+    assert last.where.startswith("backward at ") and "_StopsAt.backward()" in last.where
+    assert r.to_dict()["interrupted"] is True and "interrupted" in r.summary()
+    assert report.impl_text(r).splitlines()[0].endswith("interrupted, the checks before it: PASS")
+    assert f"reporting the {len(done)} checks done before it" in report.impl_interrupted(r)
+
+
+def test_ctrl_c_before_any_check_is_the_bare_keyboard_interrupt() -> None:
+    import actcheck
+
+    class First(_StopsAt):
+        def forward(self, x):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt) as caught:
+        check_impl(First())
+    assert not isinstance(caught.value, actcheck.Interrupted)

@@ -121,6 +121,18 @@ def test_base_exceptions_are_the_users(tmp_path, exc):
     no_traceback(p)
 
 
+def test_a_keyboard_interrupt_the_code_raises_after_some_checks_is_a_failure(tmp_path):
+    """Only the parent's Ctrl-C makes a partial report: the code's own KeyboardInterrupt,
+    even after some checks passed, fails the check (it cannot fake a pass)."""
+    body = HANGS.replace('open("hanging", "w").close()', "raise KeyboardInterrupt")
+    spec = user_file(tmp_path, "m.py", "STUBBORN = False\n" + body) + ":Relu"
+    p = actcheck("gradcheck", "--impl", spec, "--json", cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    data = json.loads(p.stdout)
+    assert data["passed"] is False and data["interrupted"] is False
+    assert "your code raised KeyboardInterrupt during backward" in data["checks"][-1]["details"]
+
+
 def test_chdir_at_import_is_harmless(tmp_path):
     (tmp_path / "sub").mkdir()
     body = "import os\nos.chdir(os.path.dirname(__file__))\nos.chdir('/')\n" + textwrap.dedent(RELU)
@@ -475,6 +487,68 @@ def test_ctrl_c_in_a_long_gradcheck_writes_the_points_checked(tmp_path):
     (r,) = json.loads(out)["results"]
     assert r["interrupted"] is True and 0 < r["points"] < r["points_planned"] == 300_000_564
     assert -6 < r["checked_up_to"] < 6 and r["passed"] is True
+
+
+HANGS = """
+import os, time
+
+class Relu:
+    calls = 0
+
+    def forward(self, x):
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        Relu.calls += 1
+        if Relu.calls == 4:  # after the first checks: an endless loop
+            open("hanging", "w").close()
+            while True:
+                try:
+                    time.sleep(0.01)
+                except BaseException:
+                    if STUBBORN:
+                        continue
+                    raise
+        dx = dout.copy()
+        dx[self.mask] = 0
+        return dx
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="the child is asked to stop by SIGUSR1")
+@pytest.mark.parametrize("stubborn", [False, True])
+def test_ctrl_c_while_impl_code_hangs_reports_the_checks_done(tmp_path, stubborn):
+    """Ctrl-C during --impl: the child is asked to stop and writes the rows done so far,
+    the last one saying where the user's code was; code that swallows the interrupt is
+    killed after ``isolate.STOP_GRACE`` seconds, and then nothing is written."""
+    spec = user_file(tmp_path, "hangs.py", f"STUBBORN = {stubborn}\n" + HANGS) + ":Relu"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "actcheck", "gradcheck", "--impl", spec, "--json"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    for _ in range(1200):
+        if (tmp_path / "hanging").exists():
+            break
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    no_traceback(subprocess.CompletedProcess([], 130, out, err))
+    if stubborn:
+        assert err.strip() == b"Interrupted." and out == b""
+        return
+    assert b"Interrupted: reporting the 5 checks done before it" in err
+    data = json.loads(out)
+    assert data["interrupted"] is True and data["passed"] is True
+    last = data["checks"][-1]
+    assert last["name"] == "interrupted" and last["where"].startswith("backward at hangs.py:")
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import click
 
 from actcheck import defaults
 from actcheck.cli.core import ScopedOption
-from actcheck.cli.output import console, echo_json, exit_failed, verdict
+from actcheck.cli.output import console, echo_json, exit_with_verdict, verdict
 
 SCOPE = "impl"
 
@@ -114,25 +114,31 @@ def run_impl(
 ) -> None:
     """Load, check and render the user's layer; exit 1 on any failure (bad input: exit 2)."""
     from actcheck import report
+    from actcheck.errors import Interrupted
     from actcheck.isolate import check_impl_isolated
 
     # in a child process: the user's code can neither end actcheck nor write on its stdout
-    result = check_impl_isolated(
-        impl,
-        derivative,
-        args=args,
-        order=order,
-        x_range=x_range,
-        shape=shape or defaults.IMPL_SHAPE,
-        dtype=dtype,
-        seed=seed,
-        allow_inplace=allow_inplace,
-        timeout=timeout,
-    )
-    verdict(result.passed)  # before printing: a closed stdout keeps the code
+    try:
+        result = check_impl_isolated(
+            impl,
+            derivative,
+            args=args,
+            order=order,
+            x_range=x_range,
+            shape=shape or defaults.IMPL_SHAPE,
+            dtype=dtype,
+            seed=seed,
+            allow_inplace=allow_inplace,
+            timeout=timeout,
+        )
+        stopped = False
+    except Interrupted as stop:  # Ctrl-C: the checks done before it
+        result, stopped = stop.result, True
+    verdict(result.passed, stopped)  # before printing: a closed stdout keeps the code
+    if stopped:
+        click.echo(report.impl_interrupted(result), err=True)
     if as_json:
         echo_json(report.impl_json(result))
     else:
         console().print(report.impl_report(result))
-    if not result.passed:
-        exit_failed()
+    exit_with_verdict(result.passed, stopped)

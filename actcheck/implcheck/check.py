@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from actcheck.defaults import DTYPE, DTYPES, IMPL_SEED, IMPL_SHAPE
-from actcheck.errors import GradcheckError, InputError
+from actcheck.errors import GradcheckError, InputError, Interrupted
 from actcheck.implcheck import derivatives, detectors
 from actcheck.implcheck.results import Check, ImplResult
 from actcheck.implcheck.subject import (
@@ -150,10 +150,11 @@ def _check(
         x = probe_points(math.prod(shape), dt, rng, 0, x_range).reshape(shape)
         if x_range is None:
             x = _realistic(layer, x, rng)
-    rows, s = _run(layer, x.copy(), rng, allow_inplace, x_range)
-    if isinstance(layer, ModelLayer) and not any(r.fatal for r in rows):
-        rows += _layer_rows(layer, x, rng, allow_inplace)
-    return ImplResult(
+    rows, s, cut = _run(layer, x.copy(), rng, allow_inplace, x_range)
+    if not cut and isinstance(layer, ModelLayer) and not any(r.fatal for r in rows):
+        more, cut = _layer_rows(layer, x, rng, allow_inplace)
+        rows += more
+    result = ImplResult(
         layer.name,
         layer.kind,
         shape,
@@ -165,7 +166,11 @@ def _check(
         checks=tuple(_locate(c, layer) for c in rows),
         inputs=("x",) if layer.has_dx else (),
         printed=take_printed(),
+        interrupted=cut,
     )
+    if cut:
+        raise Interrupted(result.summary(), result)
+    return result
 
 
 def _run(
@@ -174,8 +179,9 @@ def _run(
     rng: np.random.Generator,
     allow_inplace: bool,
     x_range: tuple[float, float] | None = None,
-) -> tuple[list[Check], Subject | None]:
-    """Every row for one layer and its Subject (None when a fatal row came first)."""
+) -> tuple[list[Check], Subject | None, bool]:
+    """Every row for one layer, its Subject (None when a fatal row came first), and whether
+    Ctrl-C cut the rows short (the last row then says where; with no row yet it is raised)."""
     rows: list[Check] = []
     s: Subject | None = None
     first = True
@@ -194,9 +200,25 @@ def _run(
             msg = f"{layer.name}: calling its {err.during} failed: {err.message}"
             raise InputError(msg) from None
         rows.append(exception_row(err))
+    except KeyboardInterrupt as stop:
+        if not rows:
+            raise
+        return [*rows, _interrupted_row(layer, getattr(stop, "during", None))], s, True
     if s is not None and s.y.ndim == 0:
         rows = _loss_rows(s, rows)
-    return rows, s
+    return rows, s, False
+
+
+def _interrupted_row(layer: Layer, during: str | None) -> Check:
+    """The last row of a check cut short by Ctrl-C: where it came, what did not run."""
+    where = ""
+    if during:
+        loc = layer.location(during)
+        where = during + (f" at {loc}" if loc else "")
+    came = f" while your {where} was running" if where else ""
+    return Check(
+        "interrupted", "skip", f"interrupted{came}; the checks after it did not run", where
+    )
 
 
 # a loss whose backward is the exact gradient of a slightly different forward (the book's
@@ -277,26 +299,41 @@ def _realistic(layer: Layer, x: Array, rng: np.random.Generator) -> Array:
 
 def _layer_rows(
     model: ModelLayer, x: Array, rng: np.random.Generator, allow_inplace: bool
-) -> list[Check]:
-    """Each layer of the model on its own, on the input it gets inside the model."""
-    rows, passed, failed = [], [], []
-    for name, obj, x_in, kwargs in model.sublayers(x):
-        layer = ForwardBackwardLayer(obj, name, model.files, kwargs=kwargs)
-        sub, s = _run(layer, x_in, rng, allow_inplace)
-        checked = ", ".join(["x", *(p.name for p in s.params)] if s else ["x"])
-        bad = [c for c in sub if c.status == "fail"]
-        if not bad:
-            rows.append(Check(f"layer {name}", "pass", f"{type(obj).__name__}: {checked} match"))
-            passed.append(name)
-            continue
-        for c in bad:
-            c = _locate(c, layer)
-            failed.append(len(rows))
-            rows.append(dataclasses.replace(c, name=f"layer {name}: {c.name}", fatal=False))
+) -> tuple[list[Check], bool]:
+    """Each layer of the model on its own, on the input it gets inside the model; and
+    whether Ctrl-C cut them short (the layers checked so far are kept)."""
+    rows: list[Check] = []
+    passed: list[str] = []
+    failed: list[int] = []
+    cut = False
+    try:
+        for name, obj, x_in, kwargs in model.sublayers(x):
+            layer = ForwardBackwardLayer(obj, name, model.files, kwargs=kwargs)
+            sub, s, cut = _run(layer, x_in, rng, allow_inplace)
+            if cut:
+                rows += [dataclasses.replace(c, name=f"layer {name}: {c.name}") for c in sub]
+                break
+            checked = ", ".join(["x", *(p.name for p in s.params)] if s else ["x"])
+            if not any(c.status == "fail" for c in sub):
+                rows.append(
+                    Check(f"layer {name}", "pass", f"{type(obj).__name__}: {checked} match")
+                )
+                passed.append(name)
+                continue
+            for c in (c for c in sub if c.status == "fail"):
+                failed.append(len(rows))
+                rows.append(
+                    dataclasses.replace(
+                        _locate(c, layer), name=f"layer {name}: {c.name}", fatal=False
+                    )
+                )
+    except KeyboardInterrupt as stop:  # before a layer's first row (or between layers)
+        rows.append(_interrupted_row(model, getattr(stop, "during", None)))
+        cut = True
     for k in failed:  # "Affine2: dW wrong, the other layers pass"
         others = f"; the other layers pass ({', '.join(passed)})" if passed else ""
         rows[k] = dataclasses.replace(rows[k], details=rows[k].details + others)
-    return rows
+    return rows, cut
 
 
 def assert_impl(target: Any, derivative: Any = None, **kwargs: Any) -> ImplResult:

@@ -66,6 +66,8 @@ class ImplResult:
         return self.inputs + self.params + tuple(dict.fromkeys(layers))
 
     printed: str = ""  # what the user's code printed during the check (kept out of stdout)
+    # Ctrl-C cut the check short: ``checks`` are those done before it, the last row says where
+    interrupted: bool = False
 
     @property
     def passed(self) -> bool:
@@ -82,6 +84,8 @@ class ImplResult:
     def summary(self) -> str:
         """One line: target, verdict and the failed checks."""
         head = f"{self.target} ({self.kind}), shape {self.shape}, {self.dtype}: "
+        if self.interrupted:
+            head += "interrupted, the checks before it: "
         if self.passed:
             return head + "pass"
         return head + "fail (" + ", ".join(c.name for c in self.failures) + ")"
@@ -102,4 +106,5 @@ class ImplResult:
             "checks": [c.to_dict() for c in self.checks],
             "printed": self.printed,
             "passed": self.passed,
+            "interrupted": self.interrupted,
         }
