@@ -125,7 +125,7 @@ def test_a_keyboard_interrupt_the_code_raises_after_some_checks_is_a_failure(tmp
     """Only the parent's Ctrl-C makes a partial report: the code's own KeyboardInterrupt,
     even after some checks passed, fails the check (it cannot fake a pass)."""
     body = HANGS.replace('open("hanging", "w").close()', "raise KeyboardInterrupt")
-    spec = user_file(tmp_path, "m.py", "STUBBORN = False\n" + body) + ":Relu"
+    spec = user_file(tmp_path, "m.py", "STUBBORN = False\n" + textwrap.dedent(body)) + ":Relu"
     p = actcheck("gradcheck", "--impl", spec, "--json", cwd=tmp_path)
     assert p.returncode == 1, p.stderr
     data = json.loads(p.stdout)
@@ -489,33 +489,25 @@ def test_ctrl_c_in_a_long_gradcheck_writes_the_points_checked(tmp_path):
     assert -6 < r["checked_up_to"] < 6 and r["passed"] is True
 
 
-HANGS = """
-import os, time
+# RELU whose 4th backward (after the first checks) loops forever; STUBBORN swallows Ctrl-C
+HANGS = RELU.replace(
+    "        def backward(self, dout):\n",
+    """        calls = 0
 
-class Relu:
-    calls = 0
+        def backward(self, dout):
+            Relu.calls += 1
+            if Relu.calls == 4:
+                import time
 
-    def forward(self, x):
-        self.mask = x <= 0
-        out = x.copy()
-        out[self.mask] = 0
-        return out
-
-    def backward(self, dout):
-        Relu.calls += 1
-        if Relu.calls == 4:  # after the first checks: an endless loop
-            open("hanging", "w").close()
-            while True:
-                try:
-                    time.sleep(0.01)
-                except BaseException:
-                    if STUBBORN:
-                        continue
-                    raise
-        dx = dout.copy()
-        dx[self.mask] = 0
-        return dx
-"""
+                open("hanging", "w").close()
+                while True:
+                    try:
+                        time.sleep(0.01)
+                    except BaseException:
+                        if not STUBBORN:
+                            raise
+""",
+)
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="the child is asked to stop by SIGUSR1")
@@ -524,7 +516,8 @@ def test_ctrl_c_while_impl_code_hangs_reports_the_checks_done(tmp_path, stubborn
     """Ctrl-C during --impl: the child is asked to stop and writes the rows done so far,
     the last one saying where the user's code was; code that swallows the interrupt is
     killed after ``isolate.STOP_GRACE`` seconds, and then nothing is written."""
-    spec = user_file(tmp_path, "hangs.py", f"STUBBORN = {stubborn}\n" + HANGS) + ":Relu"
+    spec = user_file(tmp_path, "hangs.py", f"STUBBORN = {stubborn}\n" + textwrap.dedent(HANGS))
+    spec += ":Relu"
     child = subprocess.Popen(
         [sys.executable, "-m", "actcheck", "gradcheck", "--impl", spec, "--json"],
         cwd=tmp_path,
