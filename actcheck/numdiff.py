@@ -314,20 +314,23 @@ class ElementwiseResult:
         at_least(den, floor, out=den)  # |.| >= 0: the sign of a zero cannot matter
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.divide(error[m], den)
-            np.copyto(r, 0.0, where=~(den > 0))
             # where the bound exceeds f' itself (float32 in saturation) the difference cannot
             # resolve f' and its relative error means nothing, unless the point failed
-            drop = ~np.less(self.bound[m], den)
+            keep = np.less(self.bound[m], den)
             if self.n_failed:
-                drop &= self.verdict[m] != MISMATCH
-            drop |= ~np.isfinite(r)
-        np.copyto(r, -np.inf, where=drop)
-        worst = float(r.max()) if r.size else -np.inf
+                # a failed point with den 0 counts as 0 (elsewhere den <= 0 is dropped above:
+                # bound < 0 is false)
+                np.copyto(r, 0.0, where=~(den > 0))
+                keep |= self.verdict[m] == MISMATCH
+            keep &= np.isfinite(r)
+        worst = float(np.max(r, where=keep, initial=-np.inf)) if r.size else -np.inf
         return worst if worst > -np.inf else 0.0
 
     def _finite_bounds(self, m: Array | slice) -> Array:
+        """The finite bounds of the points ``m``, always a new array (the caller may reorder it)."""
         b = self.bound[m]
-        return b[np.isfinite(b)]
+        finite = np.isfinite(b)
+        return b.copy() if finite.all() else b[finite]
 
     @property
     def max_bound(self) -> float:
@@ -341,7 +344,7 @@ class ElementwiseResult:
         if self.stats:
             return self.stats.median_bound
         b = self._finite_bounds(self._checked())
-        return float(np.median(b)) if b.size else 0.0
+        return float(np.median(b, overwrite_input=True)) if b.size else 0.0
 
     @property
     def excess(self) -> Array:
@@ -475,7 +478,7 @@ def reduce_result(r: ElementwiseResult, keep: int = KEEP_WORST) -> ElementwiseRe
             _max_abs(error[m]),
             r._max_rel(error, m),
             _largest(b),
-            float(np.median(b)) if b.size else 0.0,
+            float(np.median(b, overwrite_input=True)) if b.size else 0.0,  # b: a fresh array
             _largest(ex[m]),
         )
     idx = np.sort(_worst_of(ex, failed, keep))
