@@ -77,11 +77,11 @@ def check_impl_isolated(
 
 
 # bytes the check holds at its peak per element of x: its per-point work is in float64
-# whatever the dtype. Measured: peaks of 775 MB at (1000, 1000) for examples/ sigmoid, relu
-# and softmax, float64 and float32 alike, growing by 754 bytes an element from (100, 1000)
-# to (400, 1000): about 95 float64 arrays the size of x (the probe batches' per-point
-# results, the engine's stencil, the layer's own arrays). A margin on top.
-_BYTES_PER_ELEMENT = 896
+# whatever the dtype. Measured (examples/sigmoid.py): a peak of 659 MB at (1000, 1000),
+# growing by 632 bytes an element from (100, 1000) to (400, 1000), about 80 float64 arrays
+# the size of x (the four probe batches' per-point results and the figures over them, the
+# engine's stencil, the layer's own arrays). A margin on top.
+_BYTES_PER_ELEMENT = 768
 MAX_DIMENSIONS = 32  # numpy's limit is 64, and the Jacobian of an N-d input is 2N-d
 
 

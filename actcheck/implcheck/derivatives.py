@@ -189,8 +189,15 @@ def points_row(
 ) -> list[Check]:
     """The per-point comparison over these batches of the layer's shape: one row."""
     f = flat_forward(s)
-    xs, a_all, ref_all, bound_all, y_all, verdicts, kinks = [], [], [], [], [], [], []
-    for x in batches:
+    n = s.x.size
+    # every batch's per-point results written in place, one array per field for all of them
+    # (lists of batches joined afterwards held each point's figures twice at the peak)
+    total = n * len(batches)
+    arrays = {k: np.empty(total, t) for k, t in numdiff.PER_POINT.items()}
+    y_all = np.empty(total)
+    kinks: list[Any] = []
+    for b, x in enumerate(batches):
+        at = slice(b * n, (b + 1) * n)
         dout = random_dout(s.shape, s.dtype, rng)
         r = s.layer.vjp(x, dout)
         if not isinstance(r.dx, np.ndarray) or r.dx.shape != x.shape:
@@ -209,24 +216,21 @@ def points_row(
             x.ravel(),
             dtype=s.num_dtype,
             fixed_shape=True,
+            out={k: a[at] for k, a in arrays.items()},
         )
-        xs.append(res.x.astype(np.float64))
-        a_all.append(res.analytic)
-        ref_all.append(res.numerical)
-        bound_all.append(res.bound)
-        verdicts.append(res.verdict)
         kinks.extend(res.kinks)
-        y_all.append(np.asarray(r.y, dtype=np.float64).ravel())
-    x, a, y = np.concatenate(xs), np.concatenate(a_all), np.concatenate(y_all)
-    ref, verdict = np.concatenate(ref_all), np.concatenate(verdicts)
+        y_all[at] = np.asarray(r.y, dtype=np.float64).ravel()
+        del res
+    x, a, y = arrays["x"], arrays["analytic"], y_all
+    ref, verdict, engine_bound = arrays["numerical"], arrays["verdict"], arrays["bound"]
     if distinct:  # batches padded with repeats: each point once
         keep = np.sort(np.unique(x, return_index=True)[1])
         x, a, y, ref, verdict = x[keep], a[keep], y[keep], ref[keep], verdict[keep]
-        bound_all = [np.concatenate(bound_all)[keep]]
+        engine_bound = engine_bound[keep]
     # the tails' outputs may all be tiny (σ'(±30) ~ 1e-13) while the formula's terms are
     # of the size seen on ordinary points: the rounding floors take those too
     seen = np.concatenate([y, np.asarray(s.y, np.float64).ravel()]) if distinct else y
-    bound, floor = _per_point_bound(s, x, seen, ref, np.concatenate(bound_all))
+    bound, floor = _per_point_bound(s, x, seen, ref, engine_bound)
     kink = (verdict == numdiff.KINK) | (verdict == numdiff.KINK_MISMATCH)
     small = np.abs(a - ref) <= floor
     at_kink = (verdict == numdiff.KINK_MISMATCH) & ~small
