@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from actcheck import defaults
@@ -56,20 +57,27 @@ class _ChildEnded(Exception):
 
 
 def check_impl_isolated(
-    target: str, *args: Any, timeout: float = defaults.IMPL_TIMEOUT, **kwargs: Any
+    target: str,
+    *args: Any,
+    timeout: float = defaults.IMPL_TIMEOUT,
+    waiting: Callable[[str], object] | None = None,
+    **kwargs: Any,
 ) -> Any:
     """``check_impl(target, *args, **kwargs)`` in a child process; an ``ImplResult``.
 
     A child that ends, crashes or runs past ``timeout`` seconds gives a failed
     result with one row saying so. InputError from the child is raised here.
-    Ctrl-C (KeyboardInterrupt) kills the child and propagates.
+    Ctrl-C (KeyboardInterrupt) asks the child to stop: ``actcheck.Interrupted`` with the
+    rows done, or (no answer, no row yet) the KeyboardInterrupt itself.
+    ``waiting(phase)``: called about every 0.2 s while the child runs, with what it is
+    doing ("loading", "forward", "backward", ..., or "comparing" for actcheck's own work).
     """
     from actcheck.implcheck import check_impl
 
     shape = tuple(kwargs.get("shape", defaults.IMPL_SHAPE))
     check_size(shape)
     try:
-        result, printed = run_isolated(check_impl, (target, *args), kwargs, timeout)
+        result, printed = run_isolated(check_impl, (target, *args), kwargs, timeout, waiting)
     except _ChildEnded as ended:
         printed = ended.printed
         result = _ended_result(target, shape, kwargs, ended)
@@ -100,8 +108,15 @@ def check_size(shape: tuple[int, ...]) -> None:
         raise too_big(f"--shape {shown}", need, f"use at most {most:,} elements")
 
 
-def run_isolated(func: Any, args: tuple, kwargs: dict[str, Any], timeout: float) -> tuple[Any, str]:
-    """``func(*args, **kwargs)`` in a fresh interpreter: (its value, what the child printed)."""
+def run_isolated(
+    func: Any,
+    args: tuple,
+    kwargs: dict[str, Any],
+    timeout: float,
+    waiting: Callable[[str], object] | None = None,
+) -> tuple[Any, str]:
+    """``func(*args, **kwargs)`` in a fresh interpreter: (its value, what the child printed);
+    ``waiting(phase)`` as the child runs (see ``check_impl_isolated``)."""
     with tempfile.TemporaryDirectory(prefix="actcheck-child-") as folder:
         job = {
             "func": (func.__module__, func.__qualname__),
@@ -135,7 +150,7 @@ def run_isolated(func: Any, args: tuple, kwargs: dict[str, Any], timeout: float)
                 start_new_session=True,  # its own group: a timeout kills what it started too
             )
             try:
-                rc = _wait(child, timeout)
+                rc = _wait(child, timeout, waiting and (lambda: waiting(_phase(folder))))
             except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the rows done so far, if it answers
                 part = _stopped(child, folder)
                 if part is None:
@@ -184,8 +199,11 @@ def _stopped(child: subprocess.Popen, folder: str) -> Any:
         _kill(child)
 
 
-def _wait(child: subprocess.Popen, timeout: float) -> int | None:
-    """The child's exit status, or None after killing it at ``timeout`` seconds."""
+def _wait(
+    child: subprocess.Popen, timeout: float, tick: Callable[[], object] | None = None
+) -> int | None:
+    """The child's exit status, or None after killing it at ``timeout`` seconds; ``tick()``
+    between the short waits."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -195,6 +213,8 @@ def _wait(child: subprocess.Popen, timeout: float) -> int | None:
             if time.monotonic() >= deadline:
                 _kill(child)
                 return None
+            if tick is not None:
+                tick()
 
 
 def _kill(child: subprocess.Popen) -> None:

@@ -14,7 +14,7 @@ import click
 
 from actcheck import defaults
 from actcheck.cli.core import ScopedOption
-from actcheck.cli.output import console, echo_json, exit_with_verdict, verdict
+from actcheck.cli.output import console, echo_json, exit_with_verdict, late_status, verdict
 
 SCOPE = "impl"
 
@@ -99,6 +99,15 @@ def impl_options(f: Callable) -> Callable:
     )(f)
 
 
+def _doing(phase: str) -> str:
+    """What the child is doing, in the status line's words."""
+    if phase == "comparing":
+        return "actcheck is comparing"
+    if phase == "loading":
+        return "loading your file"
+    return f"your {phase} is running"
+
+
 def run_impl(
     impl: str,
     derivative: str | None,
@@ -119,18 +128,20 @@ def run_impl(
 
     # in a child process: the user's code can neither end actcheck nor write on its stdout
     try:
-        result = check_impl_isolated(
-            impl,
-            derivative,
-            args=args,
-            order=order,
-            x_range=x_range,
-            shape=shape or defaults.IMPL_SHAPE,
-            dtype=dtype,
-            seed=seed,
-            allow_inplace=allow_inplace,
-            timeout=timeout,
-        )
+        with late_status(f"checking {impl}") as status:
+            result = check_impl_isolated(
+                impl,
+                derivative,
+                args=args,
+                order=order,
+                x_range=x_range,
+                shape=shape or defaults.IMPL_SHAPE,
+                dtype=dtype,
+                seed=seed,
+                allow_inplace=allow_inplace,
+                timeout=timeout,
+                waiting=lambda phase: status(_doing(phase)),
+            )
         stopped = False
     except Interrupted as stop:  # Ctrl-C: the checks done before it
         result, stopped = stop.result, True

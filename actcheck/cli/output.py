@@ -128,6 +128,38 @@ def late_bar(total: int, description: str) -> Iterator[Callable[..., None]]:
             bar.stop()
 
 
+@contextlib.contextmanager
+def late_status(what: str) -> Iterator[Callable[[str], None]]:
+    """A transient spinner line on stderr, ``WHAT: NOW (N s)``, drawn on a terminal only and
+    once the run has lasted ``PROGRESS_AFTER`` seconds. Yields ``update(now)``."""
+    out = console(stderr=True)
+    if not out.is_terminal:
+        yield lambda now: None
+        return
+    import time
+
+    began = time.monotonic()
+    status: Any = None
+
+    def update(now: str) -> None:
+        nonlocal status
+        elapsed = time.monotonic() - began
+        if elapsed < PROGRESS_AFTER:
+            return
+        text = f"{what}: {now} ({elapsed:.0f} s)"
+        if status is None:
+            status = out.status(text)
+            status.start()
+        else:
+            status.update(text)
+
+    try:
+        yield update
+    finally:
+        if status is not None:
+            status.stop()
+
+
 def echo_json(data: Any) -> None:
     """``data`` (or its ``to_dict()``) as strict JSON on stdout: NaN and infinities as null."""
     from actcheck.jsonout import dumps
