@@ -637,7 +637,7 @@ class _Blocks(NamedTuple):
     points: int
     parts: list[list[ElementwiseResult]]  # each block's checks (streamed: folded now and then)
     spans: list[tuple[int, int]]  # (offset, points) of each placed block
-    medians: list[list[float]]  # streamed: each block's median bound per check
+    medians: int  # streamed: how many rows of ``_Joined.medians`` belong to these blocks
 
 
 class _Joined:
@@ -656,7 +656,10 @@ class _Joined:
 
     def __init__(self, capacity: int, checks: int):
         self.capacity = capacity
-        self.blocks = _Blocks(0, 0, [], [], [])
+        self.blocks = _Blocks(0, 0, [], [], 0)
+        # streamed: each block's median bound per check, only ever appended to (a billion
+        # points make 4,000 rows: copied at every block they would cost quadratic time)
+        self.medians: list[list[float]] = []
         self.arrays: list[dict[str, Array]] = []
         if capacity:
             x = np.empty(capacity)  # every check of a block is at the same points: one copy
@@ -698,7 +701,9 @@ class _Joined:
         if self.capacity:
             spans = [*spans, (at, m)]
         else:
-            medians = [*medians, [c.median_bound for c in checks]]
+            del self.medians[medians:]  # a row a Ctrl-C left without its block
+            self.medians.append([c.median_bound for c in checks])
+            medians += 1
             if len(parts) >= FOLD_BLOCKS:  # fold them: memory stays flat at any size
                 parts = [_merged(parts, KEEP_WORST)]
         self.blocks = _Blocks(b.count + 1, b.points + m, parts, spans, medians)
@@ -727,7 +732,7 @@ class _Joined:
         if not b.medians:
             return checks
         # the median of all the blocks' medians, not of the folded groups' ones
-        medians = np.median(np.array(b.medians), axis=0)
+        medians = np.median(np.array(self.medians[: b.medians]), axis=0)
         return [dataclasses.replace(c, stats=dataclasses.replace(c.stats, median_bound=float(m)))
                 for c, m in zip(checks, medians, strict=True)]  # fmt: skip
 
