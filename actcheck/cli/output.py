@@ -93,6 +93,30 @@ PROGRESS_AFTER = 1.0
 
 
 @contextlib.contextmanager
+def _late(live: Any) -> Iterator[Callable[[], float]]:
+    """``due()``: the seconds the run has lasted, starting ``live`` (a rich Progress or
+    Status, transient) once they reach ``PROGRESS_AFTER``; stopped on the way out."""
+    import time
+
+    began = time.monotonic()
+    shown = False
+
+    def due() -> float:
+        nonlocal shown
+        elapsed = time.monotonic() - began
+        if not shown and elapsed >= PROGRESS_AFTER:
+            live.start()
+            shown = True
+        return elapsed
+
+    try:
+        yield due
+    finally:
+        if shown:
+            live.stop()
+
+
+@contextlib.contextmanager
 def late_bar(total: int, description: str) -> Iterator[Callable[..., None]]:
     """A transient progress bar on stderr, drawn on a terminal only and only once the run has
     lasted ``PROGRESS_AFTER`` seconds. Yields ``update(completed, description=None)``."""
@@ -100,8 +124,6 @@ def late_bar(total: int, description: str) -> Iterator[Callable[..., None]]:
     if not out.is_terminal:
         yield lambda completed, description=None: None
         return
-    import time
-
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     bar = Progress(
@@ -109,23 +131,14 @@ def late_bar(total: int, description: str) -> Iterator[Callable[..., None]]:
         TimeRemainingColumn(), transient=True, console=out,
     )  # fmt: skip
     task = bar.add_task(description, total=total)
-    began = time.monotonic()
-    shown = False
+    with _late(bar) as due:
 
-    def update(completed: int, description: str | None = None) -> None:
-        nonlocal shown
-        bar.update(
-            task, completed=completed, **({"description": description} if description else {})
-        )
-        if not shown and time.monotonic() - began >= PROGRESS_AFTER:
-            bar.start()
-            shown = True
+        def update(completed: int, description: str | None = None) -> None:
+            named = {"description": description} if description else {}
+            bar.update(task, completed=completed, **named)
+            due()
 
-    try:
         yield update
-    finally:
-        if shown:
-            bar.stop()
 
 
 @contextlib.contextmanager
@@ -136,28 +149,9 @@ def late_status(what: str) -> Iterator[Callable[[str], None]]:
     if not out.is_terminal:
         yield lambda now: None
         return
-    import time
-
-    began = time.monotonic()
-    status: Any = None
-
-    def update(now: str) -> None:
-        nonlocal status
-        elapsed = time.monotonic() - began
-        if elapsed < PROGRESS_AFTER:
-            return
-        text = f"{what}: {now} ({elapsed:.0f} s)"
-        if status is None:
-            status = out.status(text)
-            status.start()
-        else:
-            status.update(text)
-
-    try:
-        yield update
-    finally:
-        if status is not None:
-            status.stop()
+    status = out.status(what)
+    with _late(status) as due:
+        yield lambda now: status.update(f"{what}: {now} ({due():.0f} s)")
 
 
 def echo_json(data: Any) -> None:
