@@ -291,6 +291,15 @@ def _during_words(during: str) -> str:
     return f"during {during}"
 
 
+def doing(phase: str) -> str:
+    """A phase ``waiting`` receives, as what the child is doing ("your backward is running")."""
+    if phase == _ACTCHECK:
+        return "actcheck is comparing"
+    if phase in ("loading", "?"):
+        return "loading your file"
+    return f"your {phase} is running"
+
+
 def _ended_result(target: str, shape: tuple, kwargs: dict[str, Any], ended: _ChildEnded) -> Any:
     from actcheck.implcheck import Check, ImplResult
 

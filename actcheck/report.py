@@ -301,7 +301,8 @@ def gradcheck_table(results: Sequence[GradcheckResult], width: int | None = None
     )  # fmt: skip
     if not compact:
         table.add_column("activation", style="bold cyan", overflow="fold")
-    # compact: fixed widths (numbers are at most 7 wide), the kinks column takes the rest
+    # compact: fixed widths (figures 7 wide, counts as wide as the largest), the kinks
+    # column takes the rest
     table.add_column("check", overflow="fold", no_wrap=not compact, width=15 if compact else None)
     # relative figures only: an absolute |diff| of 8e18 at x = 1e30 is a relative 1e-11
     # compact: as wide as the largest count (a billion points is 13 characters)
@@ -535,7 +536,7 @@ def impl_report(result: Any) -> Any:
         + ", ".join(escape(c.name) for c in result.failures)
         + ")"
     )
-    if getattr(result, "interrupted", False):  # Ctrl-C: the verdict covers the checks done
+    if result.interrupted:  # Ctrl-C: the verdict covers the checks done
         verdict = "[yellow]INTERRUPTED[/yellow], the checks before it: " + verdict
     if result.warnings:
         verdict += (

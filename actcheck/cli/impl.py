@@ -99,15 +99,6 @@ def impl_options(f: Callable) -> Callable:
     )(f)
 
 
-def _doing(phase: str) -> str:
-    """What the child is doing, in the status line's words."""
-    if phase == "comparing":
-        return "actcheck is comparing"
-    if phase == "loading":
-        return "loading your file"
-    return f"your {phase} is running"
-
-
 def run_impl(
     impl: str,
     derivative: str | None,
@@ -124,7 +115,7 @@ def run_impl(
     """Load, check and render the user's layer; exit 1 on any failure (bad input: exit 2)."""
     from actcheck import report
     from actcheck.errors import Interrupted
-    from actcheck.isolate import check_impl_isolated
+    from actcheck.isolate import check_impl_isolated, doing
 
     # in a child process: the user's code can neither end actcheck nor write on its stdout
     try:
@@ -140,7 +131,7 @@ def run_impl(
                 seed=seed,
                 allow_inplace=allow_inplace,
                 timeout=timeout,
-                waiting=lambda phase: status(_doing(phase)),
+                waiting=lambda phase: status(doing(phase)),
             )
         stopped = False
     except Interrupted as stop:  # Ctrl-C: the checks done before it
