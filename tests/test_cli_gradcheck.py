@@ -229,20 +229,10 @@ def test_point_counts_are_never_cut_at_80_columns():
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
-def test_a_bar_covers_every_activation_once_the_run_has_lasted(monkeypatch):
+def test_a_bar_covers_every_activation_once_the_run_has_lasted(terminal):
     """On a terminal the bar appears once the run has lasted ``PROGRESS_AFTER`` (here at
     once), whatever the points per activation, and names the one being checked."""
-    import io
-
-    from rich.console import Console
-
-    from actcheck.cli import output
-
-    screen = io.StringIO()
-    monkeypatch.setattr(output, "PROGRESS_AFTER", 0.0)
-    monkeypatch.setattr(
-        output, "console", lambda **kw: Console(file=screen, force_terminal=True, width=80)
-    )
+    screen = terminal(0.0)
     r = run("relu", "tanh", "--points", "1000")
     assert r.exit_code == 0, r.output
     assert "gradcheck relu" in screen.getvalue() and "gradcheck tanh" in screen.getvalue()

@@ -781,24 +781,17 @@ def test_impl_memory_per_element_is_within_the_estimate(tmp_path):
     assert 0.5 * isolate._BYTES_PER_ELEMENT < per_element <= isolate._BYTES_PER_ELEMENT
 
 
-def test_a_long_impl_check_shows_what_is_running(tmp_path, monkeypatch):
+def test_a_long_impl_check_shows_what_is_running(tmp_path, monkeypatch, terminal):
     """On a terminal, once the check has lasted PROGRESS_AFTER (here at once), a transient
     line says what the child is doing: the user's code by name, or actcheck comparing."""
-    import io
-
     from click.testing import CliRunner
-    from rich.console import Console
 
-    from actcheck.cli import cli, output
+    from actcheck.cli import cli
 
     slow_once = "self.x = x\n            if not hasattr(Relu, 'slept'):\n"
     slow_once += "                import time; time.sleep(0.5); Relu.slept = True"
     spec = user_file(tmp_path, "slow.py", RELU.replace("self.x = x", slow_once)) + ":Relu"
-    screen = io.StringIO()
-    monkeypatch.setattr(output, "PROGRESS_AFTER", 0.0)
-    monkeypatch.setattr(
-        output, "console", lambda **kw: Console(file=screen, force_terminal=True, width=100)
-    )
+    screen = terminal(0.0)
     monkeypatch.chdir(tmp_path)
     res = CliRunner().invoke(cli, ["gradcheck", "--impl", spec])
     assert res.exit_code == 0, res.output

@@ -256,43 +256,27 @@ def test_one_epoch_float32_with_boundaries(runner, tmp_path):
     assert (tmp_path / "b.png").exists() and (tmp_path / "xor-loss.png").exists()
 
 
-def _terminal(monkeypatch, after: float):
-    """stderr as a terminal that records what is drawn; the bar shows after ``after`` s."""
-    import io
-
-    from rich.console import Console
-
-    from actcheck.cli import output
-
-    screen = io.StringIO()
-    monkeypatch.setattr(output, "PROGRESS_AFTER", after)
-    monkeypatch.setattr(
-        output, "console", lambda **kw: Console(file=screen, force_terminal=True, width=80)
-    )
-    return screen
-
-
-def test_progress_bar_path(monkeypatch):
+def test_progress_bar_path(terminal):
     from actcheck import get
     from actcheck.cli.train_xor import train_all
 
-    screen = _terminal(monkeypatch, 0.0)
+    screen = terminal(0.0)
     config = xor.make_config(epochs=20)
     results = train_all([get("relu"), get("tanh")], config, 3, 0, show_progress=True)
     assert [r.epochs_completed for r in results] == [20, 20]
     assert "Tanh x 3 seeds" in screen.getvalue()  # drawn, then cleared (transient)
 
 
-def test_a_short_run_draws_no_bar(monkeypatch):
+def test_a_short_run_draws_no_bar(terminal):
     """The bar waits for a run to last PROGRESS_AFTER seconds: a short one draws nothing."""
     from actcheck import get
     from actcheck.cli.output import late_bar
     from actcheck.cli.train_xor import train_all
 
-    screen = _terminal(monkeypatch, 60.0)
+    screen = terminal(60.0)
     train_all([get("relu")], xor.make_config(epochs=20), 3, 0, show_progress=True)
     assert screen.getvalue() == ""
-    screen = _terminal(monkeypatch, 0.0)
+    screen = terminal(0.0)
     with late_bar(10, "work") as update:
         update(5, "half way")
     assert "half way" in screen.getvalue()
