@@ -197,7 +197,7 @@ def test_failed_write_leaves_no_partial_file(runner, tmp_path, monkeypatch, stag
         monkeypatch.setattr(plotting, "_png_chunks", chunks_then_full)
     res = runner.invoke(cli, ["train-xor", "relu", *FAST, "-o", "loss.png"])
     assert res.exit_code == 2
-    assert res.output.strip().splitlines()[-1] == "Error: cannot write chart 'loss.png': disk full"
+    assert res.output.strip().splitlines()[-1] == "Error: cannot write figure 'loss.png': disk full"
     assert os.listdir(tmp_path) == []
 
 

@@ -181,7 +181,7 @@ def run_catalog(
         raise BadInput("--param and --no-params exclude each other")
     if params and order == 2:
         raise BadInput("--param checks first derivatives; drop --order 2")
-    check_output(plot_path, "plot", figure=True)
+    check_output(plot_path, "figure", figure=True)
     taken = stdout_taken(as_json, plot=plot_path)
     which: bool | list[str] = list(params) if params else not no_params
     acts = selected(activations)
@@ -197,7 +197,7 @@ def run_catalog(
     if plot_path is not None:
         from actcheck.plotting import gradcheck_figure
 
-        write_figure(gradcheck_figure(results), plot_path, "plot", dpi=defaults.CHART_DPI)
+        write_figure(gradcheck_figure(results), plot_path, "figure", dpi=defaults.CHART_DPI)
     verdict(passed, interrupted)
     if interrupted:
         click.echo(report.gradcheck_interrupted(results, len(acts)), err=True)

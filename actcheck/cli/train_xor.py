@@ -144,7 +144,7 @@ def train_xor_command(
     config = xor.make_config(preset, **overrides)
     xor.check_seeds(seeds, first_seed)
     xor.check_size(config, seeds, len(acts))
-    check_output(output, "chart", figure=True)
+    check_output(output, "figure", figure=True)
     check_output(boundary, "decision-boundary figure", figure=True)
     check_output(histories_path, "histories file")
     check_output(csv_path, "CSV file")
@@ -184,7 +184,7 @@ def write_all(
     """Write the chart and every file asked for; the paths written, in order."""
     from actcheck import plotting, report, xor
 
-    write_figure(plotting.xor_loss_figure(results), output, "chart", dpi=defaults.CHART_DPI)
+    write_figure(plotting.xor_loss_figure(results), output, "figure", dpi=defaults.CHART_DPI)
     written = [output]
     if boundary is not None:
         figure = plotting.xor_boundary_figure(results)
