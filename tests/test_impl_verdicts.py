@@ -127,7 +127,10 @@ def test_forward_returning_none_hints_at_the_stored_output() -> None:
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_large_derivatives_report_the_relative_error(dtype: str) -> None:
-    result = check_impl(case("Exp"), dtype=dtype)
+    # (exp itself may be judged by the complex step, which can give the analytic value to
+    # the bit: then there is no error to speak of, relative or not)
+    assert check_impl(case("Exp"), dtype=dtype).passed
+    result = check_impl(case("ExpReal"), dtype=dtype)
     assert result.passed, impl_text(result)
     assert "max relative error" in row(result, "dx vs").details
 
