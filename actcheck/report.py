@@ -220,6 +220,11 @@ def _csv_value(v: Any) -> Any:
 # ---------------------------------------------------------------------------
 
 
+def wrote(paths: list[str]) -> str:
+    """``Wrote PATH, PATH``: the files a command wrote (``-``: stdout), in order."""
+    return "Wrote " + ", ".join("stdout" if p == "-" else p for p in paths)
+
+
 def wrote_figure(path: str, fmt: str, fig: Any, dpi: float) -> str:
     """``Wrote PATH (PNG, WxH px)``, or the size in inches for vector formats (ASCII: any
     terminal shows it)."""

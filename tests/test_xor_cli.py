@@ -28,7 +28,7 @@ def test_trains_prints_the_table_and_writes_everything(runner, tmp_path):
     res = runner.invoke(cli, args)
     assert res.exit_code == 0, res.output
     assert "solved" in res.output and "prelu" in res.output and "relu" in res.output
-    assert "wrote loss.svg, b.png, r.npz, r.csv" in res.output
+    assert "Wrote loss.svg, b.png, r.npz, r.csv" in res.output
     assert (tmp_path / "loss.svg").read_text().lstrip().startswith("<?xml")
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
     # only the four outputs: no temporary files left behind
@@ -46,7 +46,7 @@ def test_json_on_stdout_holds_the_statistics(runner, tmp_path):
     res = runner.invoke(cli, ["train-xor", "relu", "prelu", *FAST, "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)  # stdout holds the JSON and nothing else
-    assert "wrote xor-loss.png" in res.stderr and "solved" not in res.output
+    assert "Wrote xor-loss.png" in res.stderr and "solved" not in res.output
     assert data["config"]["epochs"] == 30 and data["config"]["threshold"] == 0.01
     relu, prelu = data["results"]
     assert relu["activation"] == "relu" and relu["seeds"] == 4

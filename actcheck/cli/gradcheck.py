@@ -210,7 +210,7 @@ def run_catalog(
             out.print(table)
         out.print(report.gradcheck_summary(results, seconds))
         if plot_path is not None and plot_path != "-":
-            out.print(f"plot written to {plot_path}")
+            out.print(report.wrote([plot_path]))
     exit_with_verdict(passed, interrupted)
 
 

@@ -105,7 +105,7 @@ def _default(value: Any) -> str:
     default=None,
     help="Write per-seed statistics and loss histories as CSV.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no 'wrote' lines.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no 'Wrote' line.")
 def train_xor_command(
     activations: tuple[Activation, ...],
     preset: str | None,
@@ -170,7 +170,7 @@ def train_xor_command(
     else:
         messages.print(report.xor_table(results))
     if not quiet:
-        messages.print("wrote " + ", ".join(p if p != "-" else "stdout" for p in written))
+        messages.print(report.wrote(written))
     exit_with_verdict(True, interrupted)
 
 
