@@ -15,6 +15,7 @@ from actcheck.formula import plain
 if TYPE_CHECKING:
     from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
     from actcheck.activations import Activation
     from actcheck.catalogcheck import GradcheckResult
@@ -220,9 +221,12 @@ def _csv_value(v: Any) -> Any:
 # ---------------------------------------------------------------------------
 
 
-def wrote(paths: list[str]) -> str:
-    """``Wrote PATH, PATH``: the files a command wrote (``-``: stdout), in order."""
-    return "Wrote " + ", ".join("stdout" if p == "-" else p for p in paths)
+def wrote(paths: list[str]) -> Text:
+    """``Wrote PATH, PATH``: the files a command wrote (``-``: stdout), in order (plain
+    text: a path such as ``[red]x.png`` is not markup)."""
+    from rich.text import Text
+
+    return Text("Wrote " + ", ".join("stdout" if p == "-" else p for p in paths))
 
 
 def wrote_figure(path: str, fmt: str, fig: Any, dpi: float) -> str:

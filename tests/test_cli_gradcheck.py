@@ -132,6 +132,14 @@ def test_plot_is_written_atomically(tmp_path):
     assert out.stat().st_size > 1000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grad.png"]
     assert out.read_bytes()[:4] == b"\x89PNG"
+    assert f"Wrote {out}" in r.output
+
+
+def test_plot_path_is_printed_as_it_is_not_as_markup(tmp_path):
+    out = tmp_path / "[bold]grad.png"
+    r = run("relu", "--points", "200", "--plot", str(out))
+    assert r.exit_code == 0 and out.exists(), r.output
+    assert f"Wrote {out}" in r.output
 
 
 def test_same_command_same_numbers():

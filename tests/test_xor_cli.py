@@ -39,7 +39,14 @@ def test_default_chart_name_and_quiet(runner, tmp_path):
     res = runner.invoke(cli, ["train-xor", "tanh", *FAST, "--quiet"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "xor-loss.png").exists()
-    assert "wrote" not in res.output
+    assert "Wrote" not in res.output
+
+
+def test_written_paths_are_printed_as_they_are_not_as_markup(runner, tmp_path):
+    res = runner.invoke(cli, ["train-xor", "relu", *FAST, "-o", "[red]loss.png"])
+    assert res.exit_code == 0, res.output
+    assert "Wrote [red]loss.png" in res.output
+    assert (tmp_path / "[red]loss.png").exists()
 
 
 def test_json_on_stdout_holds_the_statistics(runner, tmp_path):
