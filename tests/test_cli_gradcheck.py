@@ -96,6 +96,10 @@ def test_wrong_subgradient_is_reported(monkeypatch):
     [
         (["--points", "0"], "--points"),
         (["--points", "-3"], "--points"),
+        (["--points", "2.5"], "'2.5' is not a whole number"),
+        (["--points", "nan"], "'nan' is not a whole number"),
+        (["--points", "1e30"], "1e30 is not in the range 1<=x<="),
+        (["--worst", "-1e0"], "-1e0 is not in the range x>=0"),
         (["--range", "1", "-1"], "MIN < MAX"),
         (["--range", "2", "2"], "MIN < MAX"),
         (["--range", "nan", "1"], "finite"),
@@ -123,6 +127,14 @@ def test_usage_errors_are_one_line_exit_2(args, message):
     assert len(lines) == 1, r.output
     assert message in lines[0]
     assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("text", ["1e4", "10_000", "1.0e4", " 10000 "])
+def test_counts_may_be_written_as_people_write_them(text):
+    r = run("relu", "--no-params", "--points", text, "--json")
+    assert r.exit_code == 0, r.output
+    plain = json.loads(run("relu", "--no-params", "--points", "10000", "--json").stdout)
+    assert json.loads(r.stdout)["results"][0]["points"] == plain["results"][0]["points"]
 
 
 def test_plot_is_written_atomically(tmp_path):

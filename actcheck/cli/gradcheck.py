@@ -19,6 +19,7 @@ from actcheck import defaults
 from actcheck.cli import impl
 from actcheck.cli.core import BadInput, Command, ScopedOption, only_in_scope
 from actcheck.cli.options import (
+    Count,
     activations_argument,
     dtype_option,
     json_option,
@@ -52,7 +53,7 @@ catalog_option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
 @impl.impl_options
 @catalog_option(
     "--points",
-    type=click.IntRange(min=1, max=defaults.MAX_POINTS),
+    type=Count(min=1, max=defaults.MAX_POINTS),
     default=defaults.POINTS,
     show_default=True,
     help="Random probe points per activation (a grid, the kinks and special values come on top).",
@@ -103,7 +104,7 @@ catalog_option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
 )
 @catalog_option(
     "--worst",
-    type=click.IntRange(min=0),
+    type=Count(min=0),
     default=defaults.WORST,
     show_default=True,
     help="Worst points shown per failed check.",

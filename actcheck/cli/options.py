@@ -40,6 +40,42 @@ class ActivationType(click.ParamType):
         return [CompletionItem(n) for n in names() if n.startswith(incomplete)]
 
 
+class Count(click.IntRange):
+    """A whole number, also written as ``1e6`` or ``1_000_000`` (counts of points, seeds,
+    epochs are often that large); optionally within [min, max]."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                value = int(text)
+            except ValueError:
+                value = self._from_float(text, param, ctx)
+        return super().convert(value, param, ctx)
+
+    def _from_float(
+        self, text: str, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        try:
+            v = float(text)
+        except ValueError:
+            v = math.nan
+        if not (math.isfinite(v) and v.is_integer()):
+            self.fail(f"{text!r} is not a whole number", param, ctx)
+        # checked here, so that 1e30 is not shown as the integer the float rounds to
+        if (self.min is not None and v < self.min) or (self.max is not None and v > self.max):
+            if self.max is None:  # click's own wording of a range
+                span = f"x>={self.min}"
+            elif self.min is None:
+                span = f"x<={self.max}"
+            else:
+                span = f"{self.min}<=x<={self.max}"
+            self.fail(f"{text} is not in the range {span}.", param, ctx)
+        return int(v)
+
+
 def activations_argument(f: Callable) -> Callable:
     return click.argument(
         "activations", nargs=-1, type=ActivationType(), metavar="[ACTIVATION[:KEY=VALUE,...]]..."

@@ -10,7 +10,13 @@ import click
 
 from actcheck import defaults
 from actcheck.cli.core import BadInput, Command
-from actcheck.cli.options import activations_argument, output_option, range_option, selected
+from actcheck.cli.options import (
+    Count,
+    activations_argument,
+    output_option,
+    range_option,
+    selected,
+)
 from actcheck.cli.output import check_output, open_show_backend, stdout_taken, write_figure
 
 if TYPE_CHECKING:
@@ -99,7 +105,7 @@ def apply_sweeps(acts: list[Activation], sweeps: tuple[str, ...]) -> list[Activa
 @range_option(None, "x range [default: -4 4, widened to show each kink near 0].")
 @click.option(
     "--samples",
-    type=click.IntRange(defaults.MIN_SAMPLES, defaults.MAX_SAMPLES),
+    type=Count(defaults.MIN_SAMPLES, defaults.MAX_SAMPLES),
     default=defaults.SAMPLES,
     show_default=True,
     help="Uniform samples per curve (each kink adds its own point and neighbours).",

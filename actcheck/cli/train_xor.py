@@ -10,6 +10,7 @@ import click
 from actcheck import defaults
 from actcheck.cli.core import Command
 from actcheck.cli.options import (
+    Count,
     activations_argument,
     dtype_option,
     json_option,
@@ -49,7 +50,7 @@ def _default(value: Any) -> str:
     "'classic' is the classic numpy script (2-30-1, no biases, randn init, sse, "
     "lr 0.002, 200 epochs). Explicit options override it.",
 )
-@click.option("--hidden", type=int, help="Hidden width H." + _default(defaults.XOR_HIDDEN))
+@click.option("--hidden", type=Count(), help="Hidden width H." + _default(defaults.XOR_HIDDEN))
 @click.option(
     "--bias/--no-bias",
     default=None,
@@ -67,14 +68,14 @@ def _default(value: Any) -> str:
     help="Full-batch SGD, SGD with momentum 0.9, or Adam." + _default(defaults.XOR_OPTIMIZER),
 )
 @click.option("--lr", type=float, help="Learning rate." + _default(f"{defaults.XOR_LR:g}"))
-@click.option("--epochs", type=int, help="Training iterations." + _default(defaults.XOR_EPOCHS))
+@click.option("--epochs", type=Count(), help="Training iterations." + _default(defaults.XOR_EPOCHS))
 @click.option(
     "--init",
     type=click.Choice(defaults.INITS),
     help="Weights from randn, scaled by He or Xavier or not." + _default(defaults.XOR_INIT),
 )
 @click.option(
-    "--seeds", type=int, default=defaults.XOR_SEEDS, show_default=True, help="How many seeds."
+    "--seeds", type=Count(), default=defaults.XOR_SEEDS, show_default=True, help="How many seeds."
 )
 @click.option(
     "--first-seed",
