@@ -1029,6 +1029,8 @@ def _is_layer_object(v: Any) -> bool:
 
 # the training switch of dropout / batch norm (suggested as true when required)
 TRAIN_FLAGS = ("train_flg", "training", "train", "is_training", "train_mode")
+# f(x, deriv=False): one function for f and, with the switch on, f' (tutorials' nonlin)
+DERIVATIVE_FLAGS = ("deriv", "derivative", "derive", "prime", "grad", "gradient", "backward")
 # sizes actcheck can read off the input shape
 _INPUT_SIZES = ("n_inputs", "input_size", "input_dim", "in_features", "n_in", "d_in")
 
@@ -1323,6 +1325,9 @@ def _adapt_function(obj: Callable, dfun: Any, name: str, files: set[str], a: Arg
         if not callable(dfun):
             raise InputError("--derivative: not a function")
         return FunctionLayer(obj, dfun, name, files, kw)
+    flag = _derivative_flag(obj, kw)
+    if flag is not None:
+        return _flagged_function(obj, flag, name, files, kw)
     partner = _backward_partner(obj)
     if partner is not None:
         return CachePairLayer(obj, partner, name, files, kw)
@@ -1336,6 +1341,31 @@ def _adapt_function(obj: Callable, dfun: Any, name: str, files: set[str], a: Arg
         or f"{name}: a plain function needs --derivative FILE.py:NAME for its derivative "
         "(or must work on torch tensors, with torch installed)"
     )
+
+
+def _derivative_flag(fn: Callable, kw: dict[str, Any]) -> str | None:
+    """The name of a switch ``deriv=False`` after x that turns f into f' (not one the user
+    set with --arg)."""
+    for p in _params_of(fn)[1:]:
+        if p.name.lower() in DERIVATIVE_FLAGS and p.default is False and p.name not in kw:
+            return p.name
+    return None
+
+
+def _flagged_function(
+    fn: Callable, flag: str, name: str, files: set[str], kw: dict[str, Any]
+) -> FunctionLayer:
+    """``fn(x)`` as f and ``fn(x, flag=True)`` as f', called on x (a tutorial's
+    ``nonlin(l1, deriv=True)`` on the output y is diagnosed as such)."""
+
+    def derivative(x: Array, **kwargs: Any) -> Any:
+        return fn(x, **{**kwargs, flag: True})
+
+    derivative.__qualname__ = getattr(fn, "__qualname__", name)
+    layer = FunctionLayer(fn, derivative, name, files, kw)
+    layer.kind = f"function, {flag}=True for its derivative"
+    layer.code_of = lambda during: fn  # type: ignore[method-assign]
+    return layer
 
 
 def _returns_loss_and_dx(fn: Callable, kw: dict[str, Any], shape: tuple[int, ...]) -> bool:
@@ -1360,7 +1390,8 @@ def _returns_loss_and_dx(fn: Callable, kw: dict[str, Any], shape: tuple[int, ...
 _EXPECTED = (
     "expected a class or instance with forward(x) and backward(dout) (or forward_pass/"
     "backward_pass, fn/grad, __call__/gradient), a model with params and loss(x, t), a "
-    "function with --derivative, or a torch Module / autograd.Function / tensor function"
+    "function with --derivative or a switch f(x, deriv=False), or a torch Module / "
+    "autograd.Function / tensor function"
 )
 
 

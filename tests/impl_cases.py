@@ -394,3 +394,39 @@ def sigmoid_forward(x):
 def sigmoid_backward(dout, cache):
     s = 1 / (1 + np.exp(-cache))  # bug: the cache already holds sigmoid(x)
     return dout * s * (1 - s)
+
+
+def nonlin(x, deriv=False):
+    """A tutorial's sigmoid with its derivative behind a switch, written in the output:
+    right for nonlin(l1, deriv=True) with l1 = nonlin(...), wrong on x."""
+    if deriv:
+        return x * (1 - x)
+    return 1 / (1 + np.exp(-x))
+
+
+def tanh_switch(x, derivative=False):
+    """The switch with the derivative in x: correct."""
+    t = np.tanh(x)
+    return 1 - t * t if derivative else t
+
+
+def relu_switch(x, deriv=False):
+    """The switch, with a factor of 2 in the derivative."""
+    return 2.0 * (x > 0) if deriv else np.maximum(x, 0)
+
+
+def sigmoid_of_output(y):
+    """σ' as a function of y = σ(x), paired with a sigmoid through --derivative."""
+    return y * (1 - y)
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+class Net:
+    """A class whose activation is a method with the switch (the method is named)."""
+
+    def act(self, x, deriv=False):
+        t = np.tanh(x)
+        return 1 - t * t if deriv else t

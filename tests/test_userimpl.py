@@ -102,6 +102,20 @@ def test_every_catalog_activation_as_user_code_passes(name: str) -> None:
         assert result.elementwise
 
 
+@pytest.mark.parametrize("target", ["tanh_switch", "Net.act"])
+def test_a_derivative_switch_gives_the_derivative(target: str) -> None:
+    result = check_impl(case(target))
+    assert result.passed, impl_text(result)
+    assert result.kind.endswith("=True for its derivative") and result.elementwise
+
+
+def test_a_derivative_switch_set_by_arg_is_the_users_choice() -> None:
+    # --arg derivative=true asks for the derivative itself: checked as a function, which
+    # then needs --derivative
+    with pytest.raises(InputError, match="needs --derivative"):
+        check_impl(case("tanh_switch"), args={"derivative": True})
+
+
 def test_kink_convention_reported() -> None:
     result = check_impl(ex("relu.py:Relu"))
     row = next(c for c in result.checks if c.name == "dx vs numerical derivative")
@@ -143,6 +157,9 @@ BUGS = [
     (case("leaky"), case("dleaky_kink0"), "dx vs", ["subgradient outside", "0.2 (left)"]),
     (case("tanh"), case("dtanh_f"), "dx vs", ["returns f(x) instead of f'(x)"]),
     (case("TanhForgot"), None, "linear in dout", ["forgot to multiply by dout"]),
+    (case("nonlin"), None, "dx vs", ["in terms of the output y = f(x)", "actcheck passes x"]),
+    (case("sigmoid"), case("sigmoid_of_output"), "dx vs", ["in terms of the output y"]),
+    (case("relu_switch"), None, "dx vs", ["constant factor: backward = 2"]),
     (case("sigmoid_forward"), None, "dx vs", ["uses the output", "in sigmoid_backward()"]),
     (case("SquaresDout"), None, "linear in dout", ["not linear in dout"]),
     (case("TanhSign"), None, "dx vs", ["sign flip"]),

@@ -259,9 +259,12 @@ def points_row(
     def diagnose() -> tuple[str, str]:
         if s.linear_bug:
             return diagnosis.follows_from(s.linear_bug), "backward"
-        return diagnosis.elementwise_bug(
+        bug, where = diagnosis.elementwise_bug(
             x, a, ref, bound, y, fail, at_kink, kink, left, right, _derivative_at(s, y), s.eps
         )
+        if not s.layer.has_dout:  # f and a derivative function f' (no backward(dout))
+            bug = diagnosis.derivative_takes_output(bug)
+        return bug, where
 
     return [
         compare(

@@ -217,6 +217,20 @@ def kink_bug(x: Array, analytic: Array, left: Array, right: Array, fail: Array) 
     )
 
 
+INPUT_FOR_OUTPUT = "uses the input where the output is needed (e.g. a formula in y applied to x)"
+
+
+def derivative_takes_output(bug: str) -> str:
+    """The bug text for a separate derivative function found to be f' in terms of y."""
+    if bug != INPUT_FOR_OUTPUT:
+        return bug
+    return (
+        "the derivative is written in terms of the output y = f(x) (f'(x) = g(y)): right "
+        "where your code passes it y, as in a tutorial's nonlin(l1, deriv=True) after "
+        "l1 = nonlin(...); actcheck passes x, where it is wrong"
+    )
+
+
 def hypotheses(
     x: Array, a: Array, ref: Array, y: Array, reg: Array, derivative_at_output: Array
 ) -> list[tuple[str, Array, bool]]:
@@ -243,13 +257,7 @@ def hypotheses(
             True,
         )
     )
-    hyps.append(
-        (
-            "uses the input where the output is needed (e.g. a formula in y applied to x)",
-            derivative_at_preimage(x, y, ref),
-            True,
-        )
-    )
+    hyps.append((INPUT_FOR_OUTPUT, derivative_at_preimage(x, y, ref), True))
     hyps.extend(catalog_derivatives(x))
     return hyps
 
