@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import importlib
 import importlib.util
 import inspect
@@ -35,7 +36,7 @@ import os
 import sys
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -359,6 +360,7 @@ class ParamRef:
     set: Callable[[Array], None]
     grad: Callable[[], Any]
     scalar: bool = False
+    source: str = ""  # where the gradient comes from, when not an attribute backward stores
 
 
 @dataclass
@@ -465,6 +467,8 @@ class ForwardBackwardLayer(Layer):
         files: set[str],
         methods: tuple[str, str] = ("forward", "backward"),
         kwargs: dict[str, Any] | None = None,
+        backward_kwargs: dict[str, Any] | None = None,
+        rates: Sequence[str] = (),
     ):
         self.obj = obj
         self.name = name
@@ -472,8 +476,13 @@ class ForwardBackwardLayer(Layer):
         self.params = []
         self.methods = methods
         self.kwargs = dict(kwargs or {})
+        self.backward_kwargs = dict(backward_kwargs or {})
         if methods != ("forward", "backward"):
             self.kind = f"{methods[0]}/{methods[1]} class"
+        # backward(dout, learning_rate) applying its own update: see _Updates
+        self.updates = _Updates(obj, list(rates)) if rates else None
+        if rates:
+            self.kind += f", {methods[1]}(dout, {rates[0]})"
         # a loss layer's backward(dout=1): called without dout, then scaled by it (the
         # book's SoftmaxWithLoss ignores dout, which is right for the last layer)
         self.default_dout = _has_default(getattr(obj, methods[1]), 0)
@@ -485,13 +494,19 @@ class ForwardBackwardLayer(Layer):
         return _scalar_as_array(out)
 
     def _backward(self, dout: Array) -> Any:
+        if self.updates is None or not self.updates.names:
+            return self._backward_with(dout, self.backward_kwargs)
+        kw = self.backward_kwargs
+        return self.updates.applied(lambda rates: self._backward_with(dout, {**kw, **rates}))
+
+    def _backward_with(self, dout: Array, kw: dict[str, Any]) -> Any:
         bwd = getattr(self.obj, self.methods[1])
         if self.default_dout and np.ndim(dout) == 0:
-            dx = _as_output(self.call("backward", bwd), "backward")
+            dx = _as_output(self.call("backward", bwd, **kw), "backward")
             if isinstance(dx, np.ndarray) and dx.dtype.kind == "f":
                 return (dx * dout).astype(dx.dtype)
             return dx
-        dx = _as_output(self.call("backward", bwd, dout), "backward")
+        dx = _as_output(self.call("backward", bwd, dout, **kw), "backward")
         if dx is None:  # the nnfs book: backward stores self.dinputs
             dx = getattr(self.obj, "dinputs", None)
         return dx
@@ -512,10 +527,19 @@ class ForwardBackwardLayer(Layer):
 
     def vjp(self, x: Array, dout: Array) -> VJP:
         y = self.forward(x)
+        if self.updates is not None and not self.updates.probed:
+
+            def run(rates: dict[str, float]) -> Any:
+                self.forward(x)
+                return self._backward_with(dout.copy(), {**self.backward_kwargs, **rates})
+
+            self.updates.probe(run)
+            y = self.forward(x)
         return VJP(y, self._backward(dout.copy()))
 
     def candidate_params(self) -> list[ParamRef]:
-        """Float array (or float) attributes that have a gradient attribute after backward."""
+        """Float array (or float) attributes that have a gradient attribute after backward,
+        or that backward updates itself (``_Updates``)."""
         found: list[ParamRef] = []
         attrs = _attributes(self.obj)
         for pname, value in list(attrs.items()):
@@ -532,7 +556,19 @@ class ForwardBackwardLayer(Layer):
                 for k, v in ps.items():
                     if k in gs and _is_float_value(v):
                         found.append(self._dict_param(pdict, gdict, k, np.ndim(v) == 0))
+        if self.updates is not None:  # a gradient attribute, where there is one, comes first
+            named = {p.name for p in found}
+            found += [self._updated_param(n) for n in self.updates.names if n not in named]
         return found
+
+    def _updated_param(self, pname: str) -> ParamRef:
+        updates, rate = self.updates, self.updates.rates[0]  # type: ignore[union-attr]
+        ref = self._attr_param(pname, pname, np.ndim(getattr(self.obj, pname)) == 0)
+        return dataclasses.replace(
+            ref,
+            grad=lambda: updates.grads.get(pname),
+            source=f"read off the update backward applies ({rate} = 1, then undone)",
+        )
 
     def _attr_param(self, pname: str, gname: str, scalar: bool) -> ParamRef:
         obj = self.obj
@@ -569,6 +605,91 @@ class ForwardBackwardLayer(Layer):
             lambda: getattr(obj, gdict).get(key),
             scalar,
         )
+
+
+class _Updates:
+    """What a ``backward(dout, learning_rate)`` that applies plain SGD (θ -= rate·g) to some
+    attributes gives: their gradients g, read off an update made with rate 1 and undone.
+
+    ``probe`` runs backward at rates 0, 1 and 2 from the same state, restored after each:
+    an attribute is updated by SGD when rate 0 leaves it, and rate 2 moves it twice as far
+    as rate 1. If rate 0 changes any float attribute (an optimiser's state: momentum, Adam
+    moments), the update is not plain SGD and no gradient is read off it. ``names`` and
+    ``dx_after_update`` (dx differs between rates 0 and 1: computed with the updated θ)
+    are set once, by ``probe``; ``grads`` holds the last ``applied`` backward's gradients.
+    """
+
+    def __init__(self, obj: Any, rates: list[str]):
+        self.obj, self.rates = obj, rates
+        self.probed = False
+        self.names: list[str] = []
+        self.dx_after_update = False
+        self.grads: dict[str, Any] = {}
+
+    def _state(self) -> dict[str, tuple[Any, Any]]:
+        attrs = vars(self.obj) if hasattr(self.obj, "__dict__") else {}
+        return {k: (v, v.copy() if isinstance(v, np.ndarray) else v)
+                for k, v in attrs.items() if _is_float_value(v)}  # fmt: skip
+
+    def _restore(self, state: dict[str, tuple[Any, Any]]) -> None:
+        for k, (ref, saved) in state.items():
+            if isinstance(ref, np.ndarray) and ref.flags.writeable:
+                ref[...] = saved  # updated in place (-=) or replaced: the original again
+            setattr(self.obj, k, ref)
+
+    def _moved(self, run: Callable[[dict[str, float]], Any], rate: float) -> dict[str, Any]:
+        """attribute -> value before - after, for one backward at this rate (undone)."""
+        state = self._state()
+        try:
+            run(dict.fromkeys(self.rates, rate))
+            moved = {}
+            for k, (_, saved) in state.items():
+                now = getattr(self.obj, k, None)
+                if _is_float_value(now) and np.shape(now) == np.shape(saved):
+                    d = np.asarray(saved, np.float64) - np.asarray(now, np.float64)
+                    if not (d == 0).all():
+                        moved[k] = d
+            return moved
+        finally:
+            self._restore(state)
+
+    def probe(self, run: Callable[[dict[str, float]], Any]) -> None:
+        self.probed = True
+        if self._moved(run, 0.0):
+            return
+        one, two = self._moved(run, 1.0), self._moved(run, 2.0)
+        # dx must not depend on the rate: computed after the update, it uses the new θ
+        dx0, dx1 = (self._result(run, r) for r in (0.0, 1.0))
+        self.dx_after_update = isinstance(dx0, np.ndarray) and not (
+            isinstance(dx1, np.ndarray) and dx1.shape == dx0.shape and (dx0 == dx1).all()
+        )
+        with np.errstate(all="ignore"):
+            self.names = [
+                k for k, d in one.items()
+                if k in two and (np.abs(two[k] - 2 * d) <= 1e-9 * (np.abs(two[k]) + 1e-300)).all()
+            ]  # fmt: skip
+
+    def _result(self, run: Callable[[dict[str, float]], Any], rate: float) -> Any:
+        """What backward returns at this rate (its update undone)."""
+        state = self._state()
+        try:
+            out = run(dict.fromkeys(self.rates, rate))
+            return np.array(out, copy=True) if isinstance(out, np.ndarray) else out
+        finally:
+            self._restore(state)
+
+    def applied(self, backward: Callable[[dict[str, float]], Any]) -> Any:
+        """backward at rate 1, its updates read off and undone; backward's result."""
+        state = {k: v for k, v in self._state().items() if k in self.names}
+        try:
+            out = backward(dict.fromkeys(self.rates, 1.0))
+            self.grads = {
+                k: np.asarray(saved, np.float64) - np.asarray(getattr(self.obj, k), np.float64)
+                for k, (_, saved) in state.items()
+            }
+            return out
+        finally:
+            self._restore(state)
 
 
 class NnfsLossLayer(ForwardBackwardLayer):
@@ -1029,6 +1150,8 @@ def _is_layer_object(v: Any) -> bool:
 
 # the training switch of dropout / batch norm (suggested as true when required)
 TRAIN_FLAGS = ("train_flg", "training", "train", "is_training", "train_mode")
+# backward(dout, learning_rate) that also applies the update: called with a rate of 0
+LEARNING_RATES = ("learning_rate", "lr", "eta", "step_size", "learn_rate")
 # f(x, deriv=False): one function for f and, with the switch on, f' (tutorials' nonlin)
 DERIVATIVE_FLAGS = ("deriv", "derivative", "derive", "prime", "grad", "gradient", "backward")
 # sizes actcheck can read off the input shape
@@ -1128,6 +1251,18 @@ def _construct(cls: type, name: str, files: set[str], args: Args) -> Any:
         raise InputError(
             f"{name}: {cls.__name__}({given}) raised {err} (check the --arg values)"
         ) from None
+
+
+def _backward_kwargs(fn: Any, name: str, args: Args) -> tuple[dict[str, Any], list[str]]:
+    """backward's parameters after dout, from --arg; and the learning rates not given
+    there (set to 0: a backward that also applies the update leaves the layer as it was)."""
+    missing: list[str] = []
+    kw = args.bind(fn, 1, "call", missing)
+    rates = [p for p in missing if p.lower() in LEARNING_RATES]
+    missing = [p for p in missing if p not in rates]
+    if missing:
+        raise _need(f"{getattr(fn, '__qualname__', name)}()", missing, args)
+    return {**kw, **dict.fromkeys(rates, 0.0)}, rates
 
 
 def _call_kwargs(fn: Any, name: str, args: Args, skip: int = 1) -> dict[str, Any]:
@@ -1261,7 +1396,8 @@ def _adapt_object(
     if conv in ("forward/backward", "forward_pass/backward_pass"):
         methods = ("forward", "backward") if conv == "forward/backward" else tuple(conv.split("/"))
         kw = _call_kwargs(getattr(inst, methods[0]), name, a)
-        return ForwardBackwardLayer(inst, name, files, methods, kw)  # type: ignore[arg-type]
+        bkw, rates = _backward_kwargs(getattr(inst, methods[1]), name, a)
+        return ForwardBackwardLayer(inst, name, files, methods, kw, bkw, rates)  # type: ignore[arg-type]
     if conv == "fn/grad":  # numpy-ml: grad checked against fn, grad2 against grad
         kw = _call_kwargs(inst.fn, name, a)
         if order == 2 and _has(inst, "grad2"):

@@ -65,6 +65,10 @@ RUNS = {
                "--shape", "8,20"],
     "c9_ok": ["--impl", CV + "pkg/common/layers.py:Affine", "--arg", "W=randn:20,10", "--arg",
               "b=zeros:10", "--shape", "8,20"],
+    "sgd_ok": ["--impl", EX + "tutorial_styles.py:Dense", "--shape", "4,1"],
+    "sgd_bad": ["--impl", EX + "tutorial_styles.py:DenseLateGradient", "--shape", "4,1"],
+    "switch_ok": ["--impl", EX + "tutorial_styles.py:tanh"],
+    "switch_output": ["--impl", EX + "tutorial_styles.py:nonlin"],
     "bad1": ["--impl", EX + "relu.py:ReLU"],
     "bad2": ["--impl", EX + "leaky_abs.py:leaky"],
 }  # fmt: skip

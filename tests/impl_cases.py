@@ -430,3 +430,83 @@ class Net:
     def act(self, x, deriv=False):
         t = np.tanh(x)
         return 1 - t * t if deriv else t
+
+
+# backward(output_gradient, learning_rate) applying its own SGD update (a popular
+# from-scratch tutorial: column vectors, x of shape (input_size, 1))
+
+
+class SgdDense:
+    def __init__(self, input_size=3, output_size=2):
+        rng = np.random.default_rng(1)
+        self.weights = rng.normal(size=(output_size, input_size))
+        self.bias = rng.normal(size=(output_size, 1))
+
+    def forward(self, input):
+        self.input = input
+        return np.dot(self.weights, self.input) + self.bias
+
+    def backward(self, output_gradient, learning_rate):
+        weights_gradient = np.dot(output_gradient, self.input.T)
+        input_gradient = np.dot(self.weights.T, output_gradient)
+        self.weights -= learning_rate * weights_gradient
+        self.bias -= learning_rate * output_gradient
+        return input_gradient
+
+
+class SgdDenseRebinds(SgdDense):
+    """The update by assignment (a new array), not in place."""
+
+    def backward(self, output_gradient, learning_rate):
+        input_gradient = np.dot(self.weights.T, output_gradient)
+        self.weights = self.weights - learning_rate * np.dot(output_gradient, self.input.T)
+        self.bias = self.bias - learning_rate * output_gradient
+        return input_gradient
+
+
+class SgdDenseUpdatesFirst(SgdDense):
+    def backward(self, output_gradient, learning_rate):
+        self.weights -= learning_rate * np.dot(output_gradient, self.input.T)
+        self.bias -= learning_rate * output_gradient
+        return np.dot(self.weights.T, output_gradient)
+
+
+class SgdDenseBiasTwice(SgdDense):
+    def backward(self, output_gradient, learning_rate):
+        input_gradient = np.dot(self.weights.T, output_gradient)
+        self.weights -= learning_rate * np.dot(output_gradient, self.input.T)
+        self.bias -= 2 * learning_rate * output_gradient
+        return input_gradient
+
+
+class AdamDense(SgdDense):
+    """Adam's moments kept in the layer: its update is not the gradient."""
+
+    def __init__(self, input_size=3, output_size=2):
+        super().__init__(input_size, output_size)
+        self.m = np.zeros_like(self.weights)
+        self.v = np.zeros_like(self.weights)
+
+    def backward(self, output_gradient, learning_rate):
+        g = np.dot(output_gradient, self.input.T)
+        input_gradient = np.dot(self.weights.T, output_gradient)
+        self.m = 0.9 * self.m + 0.1 * g
+        self.v = 0.999 * self.v + 0.001 * g * g
+        self.weights -= learning_rate * self.m / (np.sqrt(self.v) + 1e-8)
+        return input_gradient
+
+
+class SgdTanh:
+    """An activation whose backward takes the rate too (and updates nothing)."""
+
+    def forward(self, input):
+        self.input = input
+        return np.tanh(input)
+
+    def backward(self, output_gradient, learning_rate):
+        return output_gradient * (1 - np.tanh(self.input) ** 2)
+
+
+class NeedsMomentum(SgdTanh):
+    def backward(self, output_gradient, learning_rate, momentum):
+        return output_gradient * (1 - np.tanh(self.input) ** 2)

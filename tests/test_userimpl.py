@@ -500,3 +500,54 @@ def test_documented_pytest_example_runs() -> None:
         check=False,
     )
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+# ---------------------------------------------------------------------------
+# backward(dout, learning_rate) that applies its own SGD update
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["SgdDense", "SgdDenseRebinds"])
+def test_gradients_are_read_off_the_update_backward_applies(target: str) -> None:
+    result = check_impl(case(target), shape=(3, 1))
+    assert result.passed, impl_text(result)
+    assert result.params == ("weights", "bias")
+    assert "backward(dout, learning_rate)" in result.kind
+    row = next(c for c in result.checks if c.name == "parameter weights")
+    assert "read off the update backward applies" in row.details
+
+
+def test_a_rate_in_backward_alone_is_given_zero() -> None:
+    result = check_impl(case("SgdTanh"))
+    assert result.passed and result.params == (), impl_text(result)
+
+
+@pytest.mark.parametrize(
+    ("target", "row", "words"),
+    [
+        ("SgdDenseUpdatesFirst", "dx before the update", ["computed with the parameters"]),
+        ("SgdDenseBiasTwice", "parameter bias", ["wrong gradient for bias"]),
+        ("AdamDense", "parameters unchanged by backward", ["even with learning_rate = 0"]),
+    ],
+)
+def test_bugs_of_a_backward_that_updates(target: str, row: str, words: list[str]) -> None:
+    result = check_impl(case(target), shape=(3, 1))
+    assert not result.passed
+    failed = next(c for c in result.checks if c.name == row)
+    text = impl_text(result)
+    assert failed.status == "fail", text
+    assert all(w in text for w in words), text
+
+
+def test_the_layer_is_left_as_it_was() -> None:
+    from actcheck.userimpl import load_layer
+
+    layer = load_layer(case("SgdDense"), args={}, shape=(3, 1))
+    before = layer.obj.weights.copy(), layer.obj.bias.copy()
+    check_impl(layer, shape=(3, 1))
+    assert (layer.obj.weights == before[0]).all() and (layer.obj.bias == before[1]).all()
+
+
+def test_another_backward_parameter_is_asked_for() -> None:
+    with pytest.raises(InputError, match="needs momentum: add --arg momentum="):
+        check_impl(case("NeedsMomentum"))

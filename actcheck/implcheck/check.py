@@ -24,7 +24,7 @@ import numpy as np
 
 from actcheck.defaults import DTYPE, DTYPES, IMPL_SEED, IMPL_SHAPE
 from actcheck.errors import GradcheckError, InputError, Interrupted
-from actcheck.implcheck import derivatives, detectors
+from actcheck.implcheck import derivatives, detectors, diagnosis
 from actcheck.implcheck.results import Check, ImplResult
 from actcheck.implcheck.subject import (
     Subject,
@@ -394,8 +394,16 @@ def _rows(
     elementwise = is_elementwise(layer, x, y, dt, rng)
     yield detectors.elementwise_row(x, y, elementwise)
     yield from detectors.backward_updates(layer, x, dout)
+    update_rows = detectors.dx_before_update(layer)
+    yield from update_rows
     params = find_params(layer, x, dout, rng)
     linear_rows, linear_bug = detectors.linearity(layer, x, y, dt, rng)
+    # dx computed after backward's own update: what fails from here on follows from it
+    root = next((r.bug for r in update_rows if r.status == "fail"), None)
+    if root is not None:
+        later = diagnosis.follows_from(root)
+        linear_rows = [dataclasses.replace(r, bug=later) if r.bug else r for r in linear_rows]
+        linear_bug = root
     yield from linear_rows
     s = Subject(layer, dt, x, y, dout, num_dtype, elementwise, params, linear_bug, x_range)
     yield s

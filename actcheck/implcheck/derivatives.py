@@ -625,6 +625,7 @@ def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> list[Check]:
     yscale = float(np.sum(np.abs(dn * np.asarray(r.y, dtype=np.float64))))
     a, n, bound = _parameter_directions(s, p, v0, g, dn, dirs, pdt, scale, yscale)
     how = "entry by entry" if entrywise else f"{PROJECTIONS} random projections"
+    source = f"; {p.source}" if p.source else ""
 
     def diagnose() -> tuple[str, str]:
         bug = f"wrong gradient for {p.name}"
@@ -645,10 +646,10 @@ def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> list[Check]:
             n,
             bound,
             point=lambda i: {"entry": labels[i]},
-            passed=f"d{p.name} matches ({how}, shape {v0.shape}), {error_text(a, n)}",
+            passed=f"d{p.name} matches ({how}, shape {v0.shape}{source}), {error_text(a, n)}",
             failed=lambda m: (
-                f"stored gradient of {p.name} is wrong ({int(m.sum())} of "
-                f"{len(dirs)} {'entries' if entrywise else 'projections'})"
+                f"{'gradient' if p.source else 'stored gradient'} of {p.name}{source} is wrong "
+                f"({int(m.sum())} of {len(dirs)} {'entries' if entrywise else 'projections'})"
             ),
             diagnose=diagnose,
         )

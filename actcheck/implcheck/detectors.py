@@ -350,6 +350,27 @@ def _float_state(obj: Any) -> dict[str, Array]:
     return out
 
 
+def dx_before_update(layer: Layer) -> list[Check]:
+    """backward(dout, learning_rate) must compute dx with the parameters it was given."""
+    updates = getattr(layer, "updates", None)
+    if updates is None or not updates.names:
+        return []
+    rate = updates.rates[0]
+    if not updates.dx_after_update:
+        return [Check("dx before the update", "pass", f"dx is the same at {rate} = 0 and 1")]
+    return [
+        Check(
+            "dx before the update",
+            "fail",
+            f"dx changes with {rate}: backward computes it after updating "
+            f"{', '.join(updates.names[:4])}, with the new values",
+            where="backward",
+            bug="dx computed with the parameters backward has just updated: compute dx "
+            "before the update",
+        )
+    ]
+
+
 def backward_updates(layer: Layer, x: Array, dout: Array) -> list[Check]:
     """backward changed a float attribute that forward alone leaves alone: fatal.
 
@@ -377,14 +398,25 @@ def backward_updates(layer: Layer, x: Array, dout: Array) -> list[Check]:
     if not changed:
         return []
     names = ", ".join(changed[:6])
-    return [
-        fatal(
-            "parameters unchanged by backward",
+    updates = getattr(layer, "updates", None)
+    if updates is not None:  # backward(dout, learning_rate), called with a rate of 0
+        why = (
+            f"backward changed {names} even with {updates.rates[0]} = 0: an optimiser's "
+            "state (momentum, Adam's moments) kept inside backward, so no gradient can be "
+            "read off its update. Move the update out of backward to check the gradients"
+        )
+    else:
+        why = (
             f"backward changed {names} (forward alone does not): the parameters changed "
             "during backward, like an optimizer step (W -= lr * dW) inside it. The "
             "gradients cannot be checked against a function that moves; check the layer "
             "with the update turned off (a learning rate of 0, or the update moved out of "
-            "backward)",
+            "backward)"
+        )
+    return [
+        fatal(
+            "parameters unchanged by backward",
+            why,
             where="backward",
             bug="parameters changed during backward (an optimizer step inside backward?)",
         )
