@@ -1258,7 +1258,9 @@ def _backward_kwargs(fn: Any, name: str, args: Args) -> tuple[dict[str, Any], li
     there (set to 0: a backward that also applies the update leaves the layer as it was)."""
     missing: list[str] = []
     kw = args.bind(fn, 1, "call", missing)
-    rates = [p for p in missing if p.lower() in LEARNING_RATES]
+    # a rate with a default (lr=0.01) would still update the layer at every call
+    rates = [p.name for p in _params_of(fn)[1:] if p.name.lower() in LEARNING_RATES]
+    rates = [r for r in rates if r not in kw]
     missing = [p for p in missing if p not in rates]
     if missing:
         raise _need(f"{getattr(fn, '__qualname__', name)}()", missing, args)

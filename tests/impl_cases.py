@@ -510,3 +510,8 @@ class SgdTanh:
 class NeedsMomentum(SgdTanh):
     def backward(self, output_gradient, learning_rate, momentum):
         return output_gradient * (1 - np.tanh(self.input) ** 2)
+
+
+class SgdDenseDefaultRate(SgdDense):
+    def backward(self, output_gradient, lr=0.01):
+        return super().backward(output_gradient, lr)

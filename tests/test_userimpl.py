@@ -507,12 +507,12 @@ def test_documented_pytest_example_runs() -> None:
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["SgdDense", "SgdDenseRebinds"])
+@pytest.mark.parametrize("target", ["SgdDense", "SgdDenseRebinds", "SgdDenseDefaultRate"])
 def test_gradients_are_read_off_the_update_backward_applies(target: str) -> None:
     result = check_impl(case(target), shape=(3, 1))
     assert result.passed, impl_text(result)
     assert result.params == ("weights", "bias")
-    assert "backward(dout, learning_rate)" in result.kind
+    assert "backward(dout, learning_rate)" in result.kind or "(dout, lr)" in result.kind
     row = next(c for c in result.checks if c.name == "parameter weights")
     assert "read off the update backward applies" in row.details
 
@@ -520,6 +520,13 @@ def test_gradients_are_read_off_the_update_backward_applies(target: str) -> None
 def test_a_rate_in_backward_alone_is_given_zero() -> None:
     result = check_impl(case("SgdTanh"))
     assert result.passed and result.params == (), impl_text(result)
+
+
+def test_a_rate_given_with_arg_is_used_as_given() -> None:
+    # a rate of 0.5 updates the layer at every call: the check cannot hold it still
+    result = check_impl(case("SgdDense"), shape=(3, 1), args={"learning_rate": 0.5})
+    row = next(c for c in result.checks if c.name == "parameters unchanged by backward")
+    assert row.status == "fail" and "learning_rate" not in result.kind
 
 
 @pytest.mark.parametrize(
