@@ -48,7 +48,7 @@ from actcheck.errors import InputError
 Array = np.ndarray
 
 # attribute name -> gradient attribute names tried for it, in this order
-_GRAD_NAMES = ("d{}", "d_{}", "grad_{}", "{}_grad", "grad{}", "g{}")
+_GRAD_NAMES = ("d{}", "d_{}", "grad_{}", "{}_grad", "grad{}", "g{}", "{}_gradient", "gradient_{}")
 # containers of parameters / gradients in the cs231n / DLfS style
 _PARAM_DICTS = (("params", "grads"), ("params", "gradients"), ("param", "grad"))
 

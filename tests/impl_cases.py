@@ -515,3 +515,21 @@ class NeedsMomentum(SgdTanh):
 class SgdDenseDefaultRate(SgdDense):
     def backward(self, output_gradient, lr=0.01):
         return super().backward(output_gradient, lr)
+
+
+class LinearGradientNames:
+    """Gradients stored as weights_gradient / bias_gradient."""
+
+    def __init__(self):
+        rng = np.random.default_rng(0)
+        self.weights = rng.normal(size=(5, 3))
+        self.bias = np.zeros(3)
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.weights + self.bias
+
+    def backward(self, grad):
+        self.weights_gradient = self.x.T @ grad
+        self.bias_gradient = grad.sum(axis=0)
+        return grad @ self.weights.T

@@ -134,6 +134,7 @@ def test_parameters_found_and_cached_arrays_ignored() -> None:
     assert check_impl(case("DictParams")).params == ("params['W']",)
     # self.x / self.mask are cached, not parameters
     assert check_impl(ex("relu.py:Relu")).params == ()
+    assert check_impl(case("LinearGradientNames"), shape=(4, 5)).params == ("weights", "bias")
 
 
 # ---------------------------------------------------------------------------
