@@ -36,7 +36,7 @@ import os
 import sys
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -467,8 +467,7 @@ class ForwardBackwardLayer(Layer):
         files: set[str],
         methods: tuple[str, str] = ("forward", "backward"),
         kwargs: dict[str, Any] | None = None,
-        backward_kwargs: dict[str, Any] | None = None,
-        rates: Sequence[str] = (),
+        backward: BackwardCall | None = None,
     ):
         self.obj = obj
         self.name = name
@@ -476,13 +475,13 @@ class ForwardBackwardLayer(Layer):
         self.params = []
         self.methods = methods
         self.kwargs = dict(kwargs or {})
-        self.backward_kwargs = dict(backward_kwargs or {})
+        self.backward_call = backward or BackwardCall({})
         if methods != ("forward", "backward"):
             self.kind = f"{methods[0]}/{methods[1]} class"
-        # backward(dout, learning_rate) applying its own update: see _Updates
+        self.kind += self.backward_call.words(methods[1])
+        # a backward applying its own update: see _Updates
+        rates = self.backward_call.rates
         self.updates = _Updates(obj, list(rates)) if rates else None
-        if rates:
-            self.kind += f", {methods[1]}(dout, {rates[0]})"
         # a loss layer's backward(dout=1): called without dout, then scaled by it (the
         # book's SoftmaxWithLoss ignores dout, which is right for the last layer)
         self.default_dout = _has_default(getattr(obj, methods[1]), 0)
@@ -493,20 +492,32 @@ class ForwardBackwardLayer(Layer):
             out = getattr(self.obj, "output", None)
         return _scalar_as_array(out)
 
-    def _backward(self, dout: Array) -> Any:
+    def _backward(self, x: Array, dout: Array) -> Any:
         if self.updates is None or not self.updates.names:
-            return self._backward_with(dout, self.backward_kwargs)
-        kw = self.backward_kwargs
-        return self.updates.applied(lambda rates: self._backward_with(dout, {**kw, **rates}))
+            return self._backward_with(x, dout, {})
+        return self.updates.applied(lambda rates: self._backward_with(x, dout, rates))
 
-    def _backward_with(self, dout: Array, kw: dict[str, Any]) -> Any:
+    def _backward_with(self, x: Array, dout: Array, rates: dict[str, float]) -> Any:
+        """backward at these learning rates (the others at 0), its result."""
+        bc = self.backward_call
+        kw = {**bc.kwargs, **{k: v for k, v in rates.items() if k in bc.rate_args}}
+        for k in bc.rate_attrs:
+            setattr(self.obj, k, rates.get(k, 0.0))
+        try:
+            return self._call_backward(x, dout, kw)
+        finally:
+            for k in bc.rate_attrs:
+                setattr(self.obj, k, 0.0)
+
+    def _call_backward(self, x: Array, dout: Array, kw: dict[str, Any]) -> Any:
         bwd = getattr(self.obj, self.methods[1])
         if self.default_dout and np.ndim(dout) == 0:
             dx = _as_output(self.call("backward", bwd, **kw), "backward")
             if isinstance(dx, np.ndarray) and dx.dtype.kind == "f":
                 return (dx * dout).astype(dx.dtype)
             return dx
-        dx = _as_output(self.call("backward", bwd, dout, **kw), "backward")
+        first = (x.copy(), dout) if self.backward_call.takes_input else (dout,)
+        dx = _as_output(self.call("backward", bwd, *first, **kw), "backward")
         if dx is None:  # the nnfs book: backward stores self.dinputs
             dx = getattr(self.obj, "dinputs", None)
         return dx
@@ -523,7 +534,7 @@ class ForwardBackwardLayer(Layer):
 
     def backward_raw(self, x: Array, dout: Array) -> Any:
         self.forward(x)
-        return self._backward(dout)
+        return self._backward(x, dout)
 
     def vjp(self, x: Array, dout: Array) -> VJP:
         y = self.forward(x)
@@ -531,11 +542,11 @@ class ForwardBackwardLayer(Layer):
 
             def run(rates: dict[str, float]) -> Any:
                 self.forward(x)
-                return self._backward_with(dout.copy(), {**self.backward_kwargs, **rates})
+                return self._backward_with(x, dout.copy(), rates)
 
             self.updates.probe(run)
             y = self.forward(x)
-        return VJP(y, self._backward(dout.copy()))
+        return VJP(y, self._backward(x, dout.copy()))
 
     def candidate_params(self) -> list[ParamRef]:
         """Float array (or float) attributes that have a gradient attribute after backward,
@@ -711,23 +722,13 @@ class NnfsLossLayer(ForwardBackwardLayer):
         fn = self.obj.calculate if self.calculate else self.obj.forward
         return _scalar_as_array(self.call("forward", fn, x, self.y))
 
-    def _backward(self, dout: Array) -> Any:
-        pred = self._x if self.calculate else getattr(self.obj, "output", None)
+    def _backward(self, x: Array, dout: Array) -> Any:
+        pred = x.copy() if self.calculate else getattr(self.obj, "output", None)
         self.call("backward", self.obj.backward, pred, self.y)
         dx = getattr(self.obj, "dinputs", None)
         if isinstance(dx, np.ndarray) and dx.dtype.kind == "f":
             return (dx * dout).astype(dx.dtype)
         return dx
-
-    def backward_raw(self, x: Array, dout: Array) -> Any:
-        self._x = x.copy()
-        self.forward(x)
-        return self._backward(dout)
-
-    def vjp(self, x: Array, dout: Array) -> VJP:
-        self._x = x.copy()
-        y = self.forward(x)
-        return VJP(y, self._backward(dout.copy()))
 
 
 def _nnfs_label(obj: Any) -> str | None:
@@ -1152,6 +1153,12 @@ def _is_layer_object(v: Any) -> bool:
 TRAIN_FLAGS = ("train_flg", "training", "train", "is_training", "train_mode")
 # backward(dout, learning_rate) that also applies the update: called with a rate of 0
 LEARNING_RATES = ("learning_rate", "lr", "eta", "step_size", "learn_rate")
+# backward(input, grad_output) (the YSDA / Coursera numpy-network notebooks): the layer's
+# input comes first, then the gradient
+_INPUT_NAMES = ("input", "inputs", "x", "input_data", "a_prev", "layer_input", "x_in")
+_UPSTREAM_NAMES = ("grad_output", "grad_out", "output_gradient", "output_grad", "dout",
+                   "grad", "gradient", "dy", "dvalues", "delta", "upstream", "prev_grad",
+                   "grad_y", "d_out")  # fmt: skip
 # f(x, deriv=False): one function for f and, with the switch on, f' (tutorials' nonlin)
 DERIVATIVE_FLAGS = ("deriv", "derivative", "derive", "prime", "grad", "gradient", "backward")
 # sizes actcheck can read off the input shape
@@ -1253,18 +1260,61 @@ def _construct(cls: type, name: str, files: set[str], args: Args) -> Any:
         ) from None
 
 
-def _backward_kwargs(fn: Any, name: str, args: Args) -> tuple[dict[str, Any], list[str]]:
-    """backward's parameters after dout, from --arg; and the learning rates not given
-    there (set to 0: a backward that also applies the update leaves the layer as it was)."""
+@dataclass(frozen=True)
+class BackwardCall:
+    """How a layer's backward is called: ``backward([x,] dout, **kwargs)``.
+
+    ``takes_input``: backward(input, grad_output). ``rate_args`` / ``rate_attrs``: the
+    learning rates actcheck holds at 0 (backward parameters, or attributes of the layer
+    that its backward reads: ``self.learning_rate``), none of them given with --arg.
+    """
+
+    kwargs: dict[str, Any]
+    takes_input: bool = False
+    rate_args: tuple[str, ...] = ()
+    rate_attrs: tuple[str, ...] = ()
+
+    @property
+    def rates(self) -> tuple[str, ...]:
+        return self.rate_args + self.rate_attrs
+
+    def words(self, method: str) -> str:
+        """What the report's header says of it ("" for a plain backward(dout))."""
+        out = []
+        if self.takes_input or self.rate_args:
+            args = ["input"] if self.takes_input else []
+            out.append(f"{method}({', '.join([*args, 'dout', *self.rate_args])})")
+        out += [f"self.{k} = 0" for k in self.rate_attrs]
+        return "".join(", " + w for w in out)
+
+
+def _backward_call(inst: Any, method: str, name: str, args: Args) -> BackwardCall:
+    """backward's parameters after dout (after input and dout for backward(input,
+    grad_output)) from --arg; learning rates not given there, defaulted or not, held at 0
+    so that a backward that also applies the update leaves the layer as it was."""
+    fn = getattr(inst, method)
+    names = [p.name.lower() for p in _params_of(fn)]
+    takes_input = len(names) >= 2 and names[0] in _INPUT_NAMES and names[1] in _UPSTREAM_NAMES
+    skip = 2 if takes_input else 1
     missing: list[str] = []
-    kw = args.bind(fn, 1, "call", missing)
-    # a rate with a default (lr=0.01) would still update the layer at every call
-    rates = [p.name for p in _params_of(fn)[1:] if p.name.lower() in LEARNING_RATES]
-    rates = [r for r in rates if r not in kw]
-    missing = [p for p in missing if p not in rates]
+    kw = args.bind(fn, skip, "call", missing)
+    rate_args = tuple(
+        p.name
+        for p in _params_of(fn)[skip:]
+        if p.name.lower() in LEARNING_RATES and p.name not in kw
+    )
+    missing = [p for p in missing if p not in rate_args]
     if missing:
         raise _need(f"{getattr(fn, '__qualname__', name)}()", missing, args)
-    return {**kw, **dict.fromkeys(rates, 0.0)}, rates
+    attrs = vars(inst) if hasattr(inst, "__dict__") else {}
+    rate_attrs = tuple(
+        k for k, v in attrs.items()
+        if k.lower() in LEARNING_RATES and k not in args.values
+        and isinstance(v, int | float) and not isinstance(v, bool)
+    )  # fmt: skip
+    for k in rate_attrs:
+        setattr(inst, k, 0.0)
+    return BackwardCall({**kw, **dict.fromkeys(rate_args, 0.0)}, takes_input, rate_args, rate_attrs)
 
 
 def _call_kwargs(fn: Any, name: str, args: Args, skip: int = 1) -> dict[str, Any]:
@@ -1398,8 +1448,8 @@ def _adapt_object(
     if conv in ("forward/backward", "forward_pass/backward_pass"):
         methods = ("forward", "backward") if conv == "forward/backward" else tuple(conv.split("/"))
         kw = _call_kwargs(getattr(inst, methods[0]), name, a)
-        bkw, rates = _backward_kwargs(getattr(inst, methods[1]), name, a)
-        return ForwardBackwardLayer(inst, name, files, methods, kw, bkw, rates)  # type: ignore[arg-type]
+        call = _backward_call(inst, methods[1], name, a)
+        return ForwardBackwardLayer(inst, name, files, methods, kw, call)  # type: ignore[arg-type]
     if conv == "fn/grad":  # numpy-ml: grad checked against fn, grad2 against grad
         kw = _call_kwargs(inst.fn, name, a)
         if order == 2 and _has(inst, "grad2"):

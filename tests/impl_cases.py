@@ -533,3 +533,42 @@ class LinearGradientNames:
         self.weights_gradient = self.x.T @ grad
         self.bias_gradient = grad.sum(axis=0)
         return grad @ self.weights.T
+
+
+# backward(input, grad_output) with the rate held by the layer (a numpy-network notebook
+# of several courses)
+
+
+class InputFirstReLU:
+    def forward(self, input):
+        return np.maximum(0, input)
+
+    def backward(self, input, grad_output):
+        return grad_output * (input > 0)
+
+
+class InputFirstDense:
+    def __init__(self, input_units=5, output_units=3, learning_rate=0.1):
+        self.learning_rate = learning_rate
+        rng = np.random.default_rng(2)
+        self.weights = rng.normal(size=(input_units, output_units))
+        self.biases = np.zeros(output_units)
+
+    def forward(self, input):
+        return input @ self.weights + self.biases
+
+    def backward(self, input, grad_output):
+        grad_input = grad_output @ self.weights.T
+        self.weights = self.weights - self.learning_rate * (input.T @ grad_output)
+        self.biases = self.biases - self.learning_rate * grad_output.sum(axis=0)
+        return grad_input
+
+
+class InputFirstDenseMeanBias(InputFirstDense):
+    """Bug: the bias gradient averaged over the batch."""
+
+    def backward(self, input, grad_output):
+        grad_input = grad_output @ self.weights.T
+        self.weights = self.weights - self.learning_rate * (input.T @ grad_output)
+        self.biases = self.biases - self.learning_rate * grad_output.mean(axis=0)
+        return grad_input

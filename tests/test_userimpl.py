@@ -559,3 +559,19 @@ def test_the_layer_is_left_as_it_was() -> None:
 def test_another_backward_parameter_is_asked_for() -> None:
     with pytest.raises(InputError, match="needs momentum: add --arg momentum="):
         check_impl(case("NeedsMomentum"))
+
+
+def test_backward_taking_the_input_first() -> None:
+    result = check_impl(case("InputFirstReLU"))
+    assert result.passed, impl_text(result)
+    assert "backward(input, dout)" in result.kind
+
+
+def test_a_rate_the_layer_holds_is_held_at_zero_and_the_update_read() -> None:
+    result = check_impl(case("InputFirstDense"), shape=(4, 5))
+    assert result.passed, impl_text(result)
+    assert result.params == ("weights", "biases")
+    assert "self.learning_rate = 0" in result.kind
+    bad = check_impl(case("InputFirstDenseMeanBias"), shape=(4, 5))
+    row = next(c for c in bad.checks if c.name == "parameter biases")
+    assert row.status == "fail" and "1/4" in impl_text(bad), impl_text(bad)
