@@ -556,11 +556,9 @@ class ForwardBackwardLayer(Layer):
         for pname, value in list(attrs.items()):
             if not _is_float_value(value):
                 continue
-            for pattern in _GRAD_NAMES:
-                gname = pattern.format(pname)
-                if gname in attrs and gname != pname:
-                    found.append(self._attr_param(pname, gname, np.ndim(value) == 0))
-                    break
+            gname = _gradient_name(pname, attrs)
+            if gname is not None:
+                found.append(self._attr_param(pname, gname, np.ndim(value) == 0))
         for pdict, gdict in _PARAM_DICTS:
             ps, gs = attrs.get(pdict), attrs.get(gdict)
             if isinstance(ps, dict) and isinstance(gs, dict):
@@ -749,6 +747,17 @@ def _has_default(fn: Any, index: int) -> bool:
     except (TypeError, ValueError):
         return False
     return len(ps) > index and ps[index].default is not inspect.Parameter.empty
+
+
+def _gradient_name(pname: str, attrs: dict[str, Any]) -> str | None:
+    """The attribute holding pname's gradient: dW for W, weight_grad for weights too."""
+    bases = [pname, pname[:-1]] if len(pname) > 2 and pname.endswith("s") else [pname]
+    for base in bases:
+        for pattern in _GRAD_NAMES:
+            gname = pattern.format(base)
+            if gname in attrs and gname != pname:
+                return gname
+    return None
 
 
 def _attributes(obj: Any) -> dict[str, Any]:
@@ -1339,14 +1348,25 @@ def _has(obj: Any, *names: str) -> bool:
     return all(callable(getattr(obj, n, None)) for n in names)
 
 
+# forward/backward under other names (ML-From-Scratch's first; the rest from tutorials)
+_METHOD_PAIRS = (
+    ("forward_pass", "backward_pass"),
+    ("forward_propagation", "backward_propagation"),
+    ("forward_prop", "backward_prop"),
+    ("forward_prop", "backward"),
+    ("fprop", "bprop"),
+)
+
+
 def _class_convention(obj: Any) -> str | None:
     """Which convention a class (or instance) follows, by its method names."""
     if isinstance(getattr(obj, "params", None), dict) and _has(obj, "loss"):
         return "model"
     if _has(obj, "forward", "backward"):
         return "forward/backward"
-    if _has(obj, "forward_pass", "backward_pass"):
-        return "forward_pass/backward_pass"
+    for pair in _METHOD_PAIRS:
+        if _has(obj, *pair):
+            return "/".join(pair)
     if _has(obj, "fn", "grad"):
         return "fn/grad"
     if _has(obj, "loss", "gradient") and len(_positional_names(obj.loss)) == 2 + (
@@ -1445,7 +1465,7 @@ def _adapt_object(
             raise _need(f"{type(inst).__name__}.backward()", [label], a)
         a.used.add(label)
         return NnfsLossLayer(inst, name, files, label, a.values[label])
-    if conv in ("forward/backward", "forward_pass/backward_pass"):
+    if conv == "forward/backward" or tuple(conv.split("/")) in _METHOD_PAIRS:
         methods = ("forward", "backward") if conv == "forward/backward" else tuple(conv.split("/"))
         kw = _call_kwargs(getattr(inst, methods[0]), name, a)
         call = _backward_call(inst, methods[1], name, a)

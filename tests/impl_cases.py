@@ -572,3 +572,30 @@ class InputFirstDenseMeanBias(InputFirstDense):
         self.weights = self.weights - self.learning_rate * (input.T @ grad_output)
         self.biases = self.biases - self.learning_rate * grad_output.mean(axis=0)
         return grad_input
+
+
+class ForwardPropLayer:
+    """forward_prop / backward, the weights' gradient named in the singular."""
+
+    def __init__(self):
+        rng = np.random.default_rng(3)
+        self.weights = rng.normal(size=(3, 4))
+        self.biases = rng.normal(size=(3, 1))
+
+    def forward_prop(self, x):
+        self.input = x
+        return self.weights @ x + self.biases
+
+    def backward(self, dz):
+        self.weight_grad = dz @ self.input.T
+        self.biases_grad = dz.sum(axis=1, keepdims=True)
+        return self.weights.T @ dz
+
+
+class FpropTanh:
+    def fprop(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def bprop(self, dy):
+        return dy * (1 - self.y**2)

@@ -575,3 +575,10 @@ def test_a_rate_the_layer_holds_is_held_at_zero_and_the_update_read() -> None:
     bad = check_impl(case("InputFirstDenseMeanBias"), shape=(4, 5))
     row = next(c for c in bad.checks if c.name == "parameter biases")
     assert row.status == "fail" and "1/4" in impl_text(bad), impl_text(bad)
+
+
+def test_other_names_for_forward_and_backward() -> None:
+    result = check_impl(case("ForwardPropLayer"), shape=(4, 6))
+    assert result.passed, impl_text(result)
+    assert result.params == ("weights", "biases") and "forward_prop/backward" in result.kind
+    assert check_impl(case("FpropTanh")).passed
