@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -1522,7 +1523,8 @@ def _adapt_function(obj: Callable, dfun: Any, name: str, files: set[str], a: Arg
     try:
         kw = _call_kwargs(obj, name, a)
     except InputError as exc:
-        why = None if dfun or _backward_partner(obj) else not_elementwise_message(name, obj)
+        known = dfun or _derivative_flag(obj, {}) or _backward_partner(obj)
+        why = None if known else not_elementwise_message(name, obj)
         if why is None:
             raise
         # a loss(x, y) -> (loss, dx) is checkable once its labels are given
@@ -1566,10 +1568,10 @@ def _flagged_function(
     """``fn(x)`` as f and ``fn(x, flag=True)`` as f', called on x (a tutorial's
     ``nonlin(l1, deriv=True)`` on the output y is diagnosed as such)."""
 
+    @functools.wraps(fn)  # fn's signature: the call's other parameters reach it too
     def derivative(x: Array, **kwargs: Any) -> Any:
         return fn(x, **{**kwargs, flag: True})
 
-    derivative.__qualname__ = getattr(fn, "__qualname__", name)
     layer = FunctionLayer(fn, derivative, name, files, kw)
     layer.kind = f"function, {flag}=True for its derivative"
     layer.code_of = lambda during: fn  # type: ignore[method-assign]

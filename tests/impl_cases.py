@@ -599,3 +599,10 @@ class FpropTanh:
 
     def bprop(self, dy):
         return dy * (1 - self.y**2)
+
+
+def leaky_switch(x, alpha, deriv=False):
+    """A switch beside a parameter the call needs (--arg alpha=...)."""
+    if deriv:
+        return np.where(x > 0, 1.0, alpha)
+    return np.where(x > 0, x, alpha * x)

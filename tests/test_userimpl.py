@@ -582,3 +582,10 @@ def test_other_names_for_forward_and_backward() -> None:
     assert result.passed, impl_text(result)
     assert result.params == ("weights", "biases") and "forward_prop/backward" in result.kind
     assert check_impl(case("FpropTanh")).passed
+
+
+def test_a_switch_beside_another_parameter() -> None:
+    with pytest.raises(InputError, match=r"needs alpha: add --arg alpha="):
+        check_impl(case("leaky_switch"))
+    result = check_impl(case("leaky_switch"), args={"alpha": 0.1})
+    assert result.passed, impl_text(result)
