@@ -568,16 +568,24 @@ class ForwardBackwardLayer(Layer):
                         found.append(self._dict_param(pdict, gdict, k, np.ndim(v) == 0))
         if self.updates is not None:  # a gradient attribute, where there is one, comes first
             named = {p.name for p in found}
-            found += [self._updated_param(n) for n in self.updates.names if n not in named]
+            for path in self.updates.names:
+                ref = self._updated_param(path)
+                if ref.name not in named:
+                    found.append(ref)
         return found
 
-    def _updated_param(self, pname: str) -> ParamRef:
-        updates, rate = self.updates, self.updates.rates[0]  # type: ignore[union-attr]
-        ref = self._attr_param(pname, pname, np.ndim(getattr(self.obj, pname)) == 0)
+    def _updated_param(self, path: AttrPath) -> ParamRef:
+        updates = self.updates
+        assert updates is not None
+        scalar = np.ndim(updates.get(path)) == 0
+        if len(path) > 1:
+            ref = self._dict_param(path[0], path[0], path[1], scalar)
+        else:
+            ref = self._attr_param(path[0], path[0], scalar)
         return dataclasses.replace(
             ref,
-            grad=lambda: updates.grads.get(pname),
-            source=f"read off the update backward applies ({rate} = 1, then undone)",
+            grad=lambda: updates.grads.get(path),
+            source=f"read off the update backward applies ({updates.rates[0]} = 1, then undone)",
         )
 
     def _attr_param(self, pname: str, gname: str, scalar: bool) -> ParamRef:
@@ -617,89 +625,112 @@ class ForwardBackwardLayer(Layer):
         )
 
 
+AttrPath = tuple[Any, ...]  # an attribute ("W",) or a dict attribute's entry ("params", "W")
+
+
 class _Updates:
     """What a ``backward(dout, learning_rate)`` that applies plain SGD (θ -= rate·g) to some
-    attributes gives: their gradients g, read off an update made with rate 1 and undone.
+    parameters gives: their gradients g, read off an update made with rate 1 and undone.
 
+    The parameters are float attributes and float entries of dict attributes (``AttrPath``).
     ``probe`` runs backward at rates 0, 1 and 2 from the same state, restored after each:
-    an attribute is updated by SGD when rate 0 leaves it, and rate 2 moves it twice as far
-    as rate 1. If rate 0 changes any float attribute (an optimiser's state: momentum, Adam
-    moments), the update is not plain SGD and no gradient is read off it. ``names`` and
-    ``dx_after_update`` (dx differs between rates 0 and 1: computed with the updated θ)
-    are set once, by ``probe``; ``grads`` holds the last ``applied`` backward's gradients.
+    a parameter is updated by SGD when rate 0 leaves it, and rate 2 moves it twice as far
+    as rate 1 (to the rounding of its dtype). If rate 0 moves anything (an optimiser's
+    state: momentum, Adam's moments), the update is not plain SGD and no gradient is read
+    off it. ``names`` and ``dx_after_update`` (dx differs between rates 0 and 1: computed
+    with the updated θ) are set once, by ``probe``; ``grads`` holds the last ``applied``
+    backward's gradients.
     """
 
     def __init__(self, obj: Any, rates: list[str]):
         self.obj, self.rates = obj, rates
         self.probed = False
-        self.names: list[str] = []
+        self.names: list[AttrPath] = []
         self.dx_after_update = False
-        self.grads: dict[str, Any] = {}
+        self.grads: dict[AttrPath, Any] = {}
 
-    def _state(self) -> dict[str, tuple[Any, Any]]:
-        attrs = vars(self.obj) if hasattr(self.obj, "__dict__") else {}
-        return {k: (v, v.copy() if isinstance(v, np.ndarray) else v)
-                for k, v in attrs.items() if _is_float_value(v)}  # fmt: skip
+    @staticmethod
+    def label(path: AttrPath) -> str:
+        """As the report names the parameter: ``W``, ``params['W']``."""
+        return path[0] if len(path) == 1 else f"{path[0]}[{path[1]!r}]"
 
-    def _restore(self, state: dict[str, tuple[Any, Any]]) -> None:
-        for k, (ref, saved) in state.items():
+    def get(self, path: AttrPath) -> Any:
+        v = getattr(self.obj, path[0], None)
+        return v.get(path[1]) if len(path) > 1 and isinstance(v, dict) else v
+
+    def _set(self, path: AttrPath, value: Any) -> None:
+        if len(path) > 1:
+            getattr(self.obj, path[0])[path[1]] = value
+        else:
+            setattr(self.obj, path[0], value)
+
+    def _state(self) -> dict[AttrPath, tuple[Any, Any]]:
+        """Each float parameter: (the object held, a copy of its value)."""
+        out: dict[AttrPath, tuple[Any, Any]] = {}
+        for k, v in (vars(self.obj) if hasattr(self.obj, "__dict__") else {}).items():
+            entries = v.items() if isinstance(v, dict) else [(None, v)]
+            for key, e in entries:
+                if _is_float_value(e):
+                    path = (k,) if key is None else (k, key)
+                    out[path] = (e, e.copy() if isinstance(e, np.ndarray) else e)
+        return out
+
+    def _restore(self, state: dict[AttrPath, tuple[Any, Any]]) -> None:
+        for path, (ref, saved) in state.items():
             if isinstance(ref, np.ndarray) and ref.flags.writeable:
                 ref[...] = saved  # updated in place (-=) or replaced: the original again
-            setattr(self.obj, k, ref)
+            self._set(path, ref)
 
-    def _moved(self, run: Callable[[dict[str, float]], Any], rate: float) -> dict[str, Any]:
-        """attribute -> value before - after, for one backward at this rate (undone)."""
+    def _run(self, run: Callable[[dict[str, float]], Any], rate: float) -> tuple[dict, Any]:
+        """One backward at this rate, undone: (path -> value before - after, its result)."""
         state = self._state()
         try:
-            run(dict.fromkeys(self.rates, rate))
+            out = run(dict.fromkeys(self.rates, rate))
+            out = np.array(out, copy=True) if isinstance(out, np.ndarray) else out
             moved = {}
-            for k, (_, saved) in state.items():
-                now = getattr(self.obj, k, None)
+            for path, (_, saved) in state.items():
+                now = self.get(path)
                 if _is_float_value(now) and np.shape(now) == np.shape(saved):
                     d = np.asarray(saved, np.float64) - np.asarray(now, np.float64)
                     if not (d == 0).all():
-                        moved[k] = d
-            return moved
+                        moved[path] = (d, saved)
+            return moved, out
         finally:
             self._restore(state)
 
     def probe(self, run: Callable[[dict[str, float]], Any]) -> None:
         self.probed = True
-        if self._moved(run, 0.0):
+        still, dx0 = self._run(run, 0.0)
+        if still:
             return
-        one, two = self._moved(run, 1.0), self._moved(run, 2.0)
+        (one, dx1), (two, _) = self._run(run, 1.0), self._run(run, 2.0)
         # dx must not depend on the rate: computed after the update, it uses the new θ
-        dx0, dx1 = (self._result(run, r) for r in (0.0, 1.0))
         self.dx_after_update = isinstance(dx0, np.ndarray) and not (
             isinstance(dx1, np.ndarray) and dx1.shape == dx0.shape and (dx0 == dx1).all()
         )
-        with np.errstate(all="ignore"):
-            self.names = [
-                k for k, d in one.items()
-                if k in two and (np.abs(two[k] - 2 * d) <= 1e-9 * (np.abs(two[k]) + 1e-300)).all()
-            ]  # fmt: skip
-
-    def _result(self, run: Callable[[dict[str, float]], Any], rate: float) -> Any:
-        """What backward returns at this rate (its update undone)."""
-        state = self._state()
-        try:
-            out = run(dict.fromkeys(self.rates, rate))
-            return np.array(out, copy=True) if isinstance(out, np.ndarray) else out
-        finally:
-            self._restore(state)
+        self.names = [p for p, (d, saved) in one.items() if p in two and _twice(d, *two[p])]
 
     def applied(self, backward: Callable[[dict[str, float]], Any]) -> Any:
         """backward at rate 1, its updates read off and undone; backward's result."""
-        state = {k: v for k, v in self._state().items() if k in self.names}
+        state = {p: v for p, v in self._state().items() if p in self.names}
         try:
             out = backward(dict.fromkeys(self.rates, 1.0))
             self.grads = {
-                k: np.asarray(saved, np.float64) - np.asarray(getattr(self.obj, k), np.float64)
-                for k, (_, saved) in state.items()
+                p: np.asarray(saved, np.float64) - np.asarray(self.get(p), np.float64)
+                for p, (_, saved) in state.items()
             }
             return out
         finally:
             self._restore(state)
+
+
+def _twice(d1: Array, d2: Array, saved: Any) -> bool:
+    """d2 = 2·d1 to the rounding of θ - 2g and θ - g in θ's dtype."""
+    dt = saved.dtype if isinstance(saved, np.ndarray) else np.dtype(np.float64)
+    eps = float(np.finfo(dt).eps)
+    room = 4 * eps * (np.abs(np.asarray(saved, np.float64)) + np.abs(d2)) + 1e-300
+    with np.errstate(all="ignore"):
+        return bool((np.abs(d2 - 2 * d1) <= room).all())
 
 
 class NnfsLossLayer(ForwardBackwardLayer):

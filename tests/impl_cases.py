@@ -606,3 +606,30 @@ def leaky_switch(x, alpha, deriv=False):
     if deriv:
         return np.where(x > 0, 1.0, alpha)
     return np.where(x > 0, x, alpha * x)
+
+
+class DictSgdAffine:
+    """cs231n-style params dict, updated by backward(dout, lr)."""
+
+    def __init__(self):
+        rng = np.random.default_rng(4)
+        self.params = {"W": rng.normal(size=(5, 3)), "b": np.zeros(3)}
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dout, lr):
+        dx = dout @ self.params["W"].T
+        self.params["W"] -= lr * (self.x.T @ dout)
+        self.params["b"] -= lr * dout.sum(axis=0)
+        return dx
+
+
+class SgdDense32(SgdDense):
+    """float32 weights: θ - g rounds in float32."""
+
+    def __init__(self):
+        super().__init__()
+        self.weights = self.weights.astype(np.float32)
+        self.bias = self.bias.astype(np.float32)

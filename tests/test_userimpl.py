@@ -589,3 +589,20 @@ def test_a_switch_beside_another_parameter() -> None:
         check_impl(case("leaky_switch"))
     result = check_impl(case("leaky_switch"), args={"alpha": 0.1})
     assert result.passed, impl_text(result)
+
+
+def test_an_update_of_a_params_dict_is_read_and_undone() -> None:
+    from actcheck.userimpl import load_layer
+
+    layer = load_layer(case("DictSgdAffine"), args={}, shape=(4, 5))
+    w0 = layer.obj.params["W"].copy()
+    result = check_impl(layer, shape=(4, 5))
+    assert result.passed, impl_text(result)
+    assert result.params == ("params['W']", "params['b']")
+    assert (layer.obj.params["W"] == w0).all()
+
+
+def test_float32_parameters_updated_by_backward() -> None:
+    result = check_impl(case("SgdDense32"), shape=(3, 1), dtype="float32")
+    assert result.passed, impl_text(result)
+    assert result.params == ("weights", "bias")

@@ -363,7 +363,7 @@ def dx_before_update(layer: Layer) -> list[Check]:
             "dx before the update",
             "fail",
             f"dx changes with {rate}: backward computes it after updating "
-            f"{', '.join(updates.names[:4])}, with the new values",
+            f"{', '.join(updates.label(n) for n in updates.names[:4])}, with the new values",
             where="backward",
             bug="dx computed with the parameters backward has just updated: compute dx "
             "before the update",
