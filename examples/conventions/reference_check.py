@@ -232,6 +232,34 @@ def check_model(obj, o, entry, rng, rtol):
     ]
 
 
+def check_sgd_layer(obj, o, entry, rng, rtol):
+    """backward(dout, rate) applying SGD: dx and each gradient from an update at rate 1."""
+    layer = obj(**split_kwargs(obj, o["args"])[0])
+    rate, x = entry["rate"], o["x"]
+    out = layer.forward(x)
+    dout = rng.standard_normal(np.shape(out))
+
+    def objective():
+        return float(np.sum(layer.forward(x) * dout))
+
+    # dx as training computes it (rate 1, then undone): a dx taken after the update is wrong
+    saved = {q: np.copy(getattr(layer, q)) for q in entry["updated"]}
+    layer.forward(x)
+    dx = layer.backward(dout, **{rate: 1.0})
+    for q, v in saved.items():
+        setattr(layer, q, v)
+    results = [compare("x", dx, objective, x, rng, rtol)]
+    for p in entry["updated"]:
+        saved = {q: np.copy(getattr(layer, q)) for q in entry["updated"]}
+        layer.forward(x)
+        layer.backward(dout, **{rate: 1.0})
+        grad = saved[p] - getattr(layer, p)
+        for q, v in saved.items():  # undo every update, not only this one
+            setattr(layer, q, v)
+        results.append(compare(p, grad, objective, getattr(layer, p), rng, rtol))
+    return results
+
+
 def check(entry, rng):
     o = parse_options(entry["options"], rng)
     module, obj = load(entry["impl"])
@@ -287,6 +315,11 @@ def check(entry, rng):
             return elementwise(
                 lambda p: inst.loss(y, p), lambda p: inst.gradient(y, p), o["x"], rtol
             )
+        if kind == "sgdlayer":
+            return check_sgd_layer(obj, o, entry, rng, rtol)
+        if kind == "switch":
+            flag = entry["flag"]
+            return elementwise(obj, lambda x: obj(x, **{flag: True}), o["x"], rtol)
         if kind == "funcderiv":
             _, deriv = load(o["derivative"])
             return elementwise(obj, deriv, o["x"], rtol)
