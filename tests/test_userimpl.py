@@ -606,3 +606,16 @@ def test_float32_parameters_updated_by_backward() -> None:
     result = check_impl(case("SgdDense32"), shape=(3, 1), dtype="float32")
     assert result.passed, impl_text(result)
     assert result.params == ("weights", "bias")
+
+
+@pytest.mark.parametrize("target", ["dl_relu", "plain_relu"])
+def test_name_and_name_backward_are_a_pair(target: str) -> None:
+    result = check_impl(case(target))
+    assert result.passed, impl_text(result)
+    assert result.kind == "forward/backward functions with a cache"
+
+
+def test_name_backward_pair_with_a_bug() -> None:
+    result = check_impl(case("dl_sigmoid"))
+    assert not result.passed
+    assert "dl_sigmoid_backward" in impl_text(result)
