@@ -933,12 +933,12 @@ def _backward_partner(obj: Any) -> Callable | None:
         return None
     module = sys.modules.get(obj.__module__)
     # conv_forward_naive -> conv_backward_naive
-    names = [fname.replace("_forward", "_backward", 1)] if "_forward" in fname else []
-    for name in [*names, fname + "_backward"]:
-        partner = getattr(module, name, None)
-        if callable(partner) and partner is not obj:
-            return partner
-    return None
+    if "_forward" in fname:
+        partner = getattr(module, fname.replace("_forward", "_backward", 1), None)
+        return partner if callable(partner) else None
+    partner = getattr(module, fname + "_backward", None)
+    # (dout, cache): a one-argument relu_backward(x) would be a derivative, not this
+    return partner if callable(partner) and len(_positional_names(partner)) >= 2 else None
 
 
 class FunctionLayer(Layer):
