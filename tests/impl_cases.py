@@ -664,3 +664,16 @@ def plain_relu(x):
 def plain_relu_backward(dout, x):
     """A backward that takes x itself for its cache."""
     return dout * (x > 0)
+
+
+def dl_linear_forward(A, W, b):
+    """deeplearning.ai's column layout: A is (features, m)."""
+    return W @ A + b, (A, W, b)
+
+
+def dl_linear_backward(dZ, cache):
+    A_prev, W, _ = cache
+    m = A_prev.shape[1]
+    dW = 1.0 / m * dZ @ A_prev.T
+    db = 1.0 / m * np.sum(dZ, axis=1, keepdims=True)
+    return W.T @ dZ, dW, db

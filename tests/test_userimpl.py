@@ -619,3 +619,14 @@ def test_name_backward_pair_with_a_bug() -> None:
     result = check_impl(case("dl_sigmoid"))
     assert not result.passed
     assert "dl_sigmoid_backward" in impl_text(result)
+
+
+def test_every_parameter_at_one_over_m_is_named_as_the_mean_in_backward() -> None:
+    args = {"W": "randn:3,4", "b": "randn:3,1"}
+    result = check_impl(case("dl_linear_forward"), args=args, shape=(4, 5))
+    text = impl_text(result)
+    assert not result.passed
+    assert "1/5 × true" in text and "the cost's mean taken in backward" in text, text
+    # one parameter alone at 1/64 stays the plain 'a mean where a sum is needed?'
+    alone = impl_text(check_impl(case("AffineBadDb")))
+    assert "a mean where a sum" in alone and "taken in backward" not in alone

@@ -580,7 +580,21 @@ def projections(s: Subject, rng: np.random.Generator) -> list[Check]:
 
 def parameters(s: Subject, rng: np.random.Generator) -> list[Check]:
     """Every confirmed parameter's stored gradient against the numerical one."""
-    return [row for p in s.params for row in parameter(s, p, rng)]
+    rows = [row for p in s.params for row in parameter(s, p, rng)]
+    return _mean_in_backward(rows, s.x.shape)
+
+
+def _mean_in_backward(rows: list[Check], shape: tuple[int, ...]) -> list[Check]:
+    """Every parameter's gradient 1/m of the true one, m a size of x: said as the cost's
+    mean taken in backward (deeplearning.ai's linear_backward does it on purpose)."""
+    factors = {diagnosis.batch_factor(r.bug or "") for r in rows}
+    if len(rows) < 2 or len(factors) != 1:
+        return rows
+    (m,) = factors
+    if m is None or m not in shape:
+        return rows
+    why = diagnosis.mean_in_backward(m)
+    return [dataclasses.replace(r, bug=f"{r.bug}; {why}") for r in rows]
 
 
 def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> list[Check]:

@@ -47,6 +47,25 @@ def follows_from(linear_bug: str) -> str:
 # ---------------------------------------------------------------------------
 
 
+MEAN_HINT = " (a mean where a sum is needed?)"
+
+
+def batch_factor(bug: str) -> int | None:
+    """m when the bug is "constant factor: dW = 1/m × true (a mean where ...)", else None."""
+    head, sep, _ = bug.partition(" × true" + MEAN_HINT)
+    _, slash, m = head.rpartition("= 1/")
+    return int(m) if sep and slash and m.isdigit() else None
+
+
+def mean_in_backward(m: int) -> str:
+    return (
+        f"every parameter's gradient is 1/{m} of the true one ({m}: a size of x): the "
+        "cost's mean taken in backward, as deeplearning.ai's linear_backward does on purpose "
+        "(its dZ is the gradient of the summed loss); actcheck checks the gradient of "
+        f"Σ dout·out, where that 1/{m} is a bug"
+    )
+
+
 def factor_bug(analytic: Array, numerical: Array, bound: Array, what: str) -> str | None:
     """'sign flip' / 'constant factor' when analytic = c·numerical for one c != 1."""
     a, n = analytic, numerical
@@ -61,7 +80,7 @@ def factor_bug(analytic: Array, numerical: Array, bound: Array, what: str) -> st
     hint = ""
     inv = 1 / c if c else 0
     if inv > 1 and abs(inv - round(inv)) < LABEL_RTOL * inv:
-        hint = " (a mean where a sum is needed?)"
+        hint = MEAN_HINT
     return f"constant factor: {what} = {nice(c)} × true{hint}"
 
 
