@@ -33,11 +33,12 @@ import importlib
 import importlib.util
 import inspect
 import io
+import math
 import os
 import sys
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -988,6 +989,89 @@ class FunctionLayer(Layer):
 
 
 # ---------------------------------------------------------------------------
+# Scalar autograd (micrograd's Value)
+# ---------------------------------------------------------------------------
+
+
+def _is_scalar_autograd(cls: Any) -> bool:
+    """A micrograd-style scalar: ``cls(0.5)`` has numbers ``data`` and ``grad``, and
+    ``backward()`` takes nothing."""
+    if not inspect.isclass(cls) or not callable(getattr(cls, "backward", None)):
+        return False
+    if len(_positional_names(cls.backward)) > 1 or _has(cls, "forward"):
+        return False
+    try:
+        with _quiet():
+            v = cls(0.5)
+    except Exception:
+        return False
+    return all(_is_number(getattr(v, k, None)) for k in ("data", "grad"))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float | np.number) and not isinstance(v, bool)
+
+
+class ScalarAutogradLayer(FunctionLayer):
+    """``Value.tanh`` of a micrograd-style scalar class, as an elementwise f with its f':
+    f(x) = Value(x).tanh().data, f'(x) = Value(x).grad after that output's backward(),
+    one point at a time. ``accumulates`` tells a ``self.grad = ...`` from ``+=``."""
+
+    def __init__(self, cls: type, method: str, name: str, files: set[str], a: Args):
+        self.cls, self.method = cls, method
+        kw = _call_kwargs(getattr(cls, method), name, a)  # after self: __pow__'s exponent
+        super().__init__(self._values, self._grads, name, files, kw)
+        self.kind = "scalar autograd: data, backward(), grad"
+
+    def code_of(self, during: str) -> Any:
+        return getattr(self.cls, self.method)
+
+    def _out(self, v: Any, **kw: Any) -> Any:
+        out = getattr(v, self.method)(**kw)
+        if not _is_number(getattr(out, "data", None)):
+            raise TypeError(
+                f"{self.method}() returned {type(out).__name__}, not a {self.cls.__name__}"
+            )
+        return out
+
+    def derivative_raw(self, x: Array) -> Any:
+        return self.call("derivative", self.df, x, **self.kwargs)
+
+    def _values(self, x: Array, **kw: Any) -> Array:
+        flat = [float(v) for v in np.ravel(x)]  # a complex x raises: not complex-safe
+        return np.array([self._data(v, kw) for v in flat], float).reshape(np.shape(x))
+
+    def _data(self, v: float, kw: dict[str, Any]) -> float:
+        try:
+            return float(self._out(self.cls(v), **kw).data)
+        except OverflowError:  # math.exp(1000) raises where numpy gives inf
+            return math.inf
+
+    def _grads(self, x: Array, **kw: Any) -> Array:
+        out = np.empty(np.shape(x))
+        for i, v in enumerate(np.ravel(x)):
+            node = self.cls(float(v))
+            try:
+                self._out(node, **kw).backward()
+                out.flat[i] = node.grad
+            except OverflowError:
+                out.flat[i] = math.inf
+        return out
+
+    def accumulates(self, points: Sequence[float]) -> tuple[float, float, float] | None:
+        """A point where two outputs of the same value, each backward()ed, leave its grad
+        at one gradient instead of the sum of both ((x, first, after both)); None if none."""
+        for v in points:
+            node = self.cls(float(v))
+            self.call("derivative", lambda n=node: self._out(n, **self.kwargs).backward())
+            first = float(node.grad)
+            self.call("derivative", lambda n=node: self._out(n, **self.kwargs).backward())
+            if first != 0 and float(node.grad) == first:
+                return float(v), first, float(node.grad)
+        return None
+
+
+# ---------------------------------------------------------------------------
 # torch (optional)
 # ---------------------------------------------------------------------------
 
@@ -1464,6 +1548,10 @@ def _adapt(loaded: Loaded, derivative: Loaded | Callable | None, a: Args, order:
             dfun = getattr(_construct(derivative.owner, name, files, a), dfun.__name__)
     elif dfun is not None:
         files |= _files(_source_file(dfun))
+    if loaded.owner is not None and inspect.isfunction(obj) and _is_scalar_autograd(loaded.owner):
+        if dfun is not None:
+            raise InputError(f"{name}: --derivative is only for plain numpy functions")
+        return ScalarAutogradLayer(loaded.owner, obj.__name__, name, files, a)
     if loaded.owner is not None and inspect.isfunction(obj):
         # Class.method written in the class body (not a staticmethod): bind an instance
         obj = getattr(_construct(loaded.owner, name, files, a), obj.__name__)

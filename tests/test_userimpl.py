@@ -630,3 +630,31 @@ def test_every_parameter_at_one_over_m_is_named_as_the_mean_in_backward() -> Non
     # one parameter alone at 1/64 stays the plain 'a mean where a sum is needed?'
     alone = impl_text(check_impl(case("AffineBadDb")))
     assert "a mean where a sum" in alone and "taken in backward" not in alone
+
+
+# ---------------------------------------------------------------------------
+# micrograd-style scalar autograd: Value.method
+# ---------------------------------------------------------------------------
+
+
+def test_a_scalar_autograd_operation_is_checked_point_by_point() -> None:
+    result = check_impl(ex("scalar_autograd.py:Value.tanh"))
+    assert result.passed and result.elementwise, impl_text(result)
+    assert result.kind == "scalar autograd: data, backward(), grad"
+    row = next(c for c in result.checks if c.name == "gradient accumulates")
+    assert row.status == "pass"
+
+
+def test_a_scalar_operation_that_sets_grad_instead_of_adding_to_it() -> None:
+    result = check_impl(ex("scalar_autograd.py:Value.exp"))
+    row = next(c for c in result.checks if c.name == "gradient accumulates")
+    assert row.status == "fail" and "self.grad +=" in (row.bug or ""), impl_text(result)
+    # exp itself overflows past x = 709 (math.exp raises): the true value does too
+    tails = next(c for c in result.checks if c.name == "dx at large |x|")
+    assert tails.status == "pass", impl_text(result)
+
+
+def test_a_scalar_operation_with_an_argument() -> None:
+    with pytest.raises(InputError, match="needs k"):
+        check_impl(ex("scalar_autograd.py:Value.__pow__"))
+    assert check_impl(ex("scalar_autograd.py:Value.__pow__"), args={"k": 3}).passed

@@ -350,6 +350,30 @@ def _float_state(obj: Any) -> dict[str, Array]:
     return out
 
 
+def accumulation(layer: Layer) -> list[Check]:
+    """A scalar-autograd op must add to its input's grad (``+=``): a value used twice (a·a,
+    two branches) gets the sum of both gradients."""
+    accumulates = getattr(layer, "accumulates", None)
+    if accumulates is None:
+        return []
+    seen = accumulates((0.7, -1.3, 2.1))
+    name = "gradient accumulates"
+    if seen is None:
+        return [Check(name, "pass", "two backward() of outputs of one value add up in its grad")]
+    x, first, both = seen
+    return [
+        Check(
+            name,
+            "fail",
+            f"at x = {x:g} the grad is {first:.6g} after one backward() and still {both:.6g} "
+            "after a second output of the same value was backward()ed",
+            where="derivative",
+            bug="backward sets the input's grad (self.grad = ...) where it must add to it "
+            "(self.grad += ...): a value used twice keeps only one of its gradients",
+        )
+    ]
+
+
 def dx_before_update(layer: Layer) -> list[Check]:
     """backward(dout, learning_rate) must compute dx with the parameters it was given."""
     updates = getattr(layer, "updates", None)
