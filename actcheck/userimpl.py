@@ -1028,10 +1028,10 @@ class ScalarAutogradLayer(FunctionLayer):
 
     def _out(self, v: Any, **kw: Any) -> Any:
         out = getattr(v, self.method)(**kw)
-        if not _is_number(getattr(out, "data", None)):
-            raise TypeError(
-                f"{self.method}() returned {type(out).__name__}, not a {self.cls.__name__}"
-            )
+        data = getattr(out, "data", None)
+        if not (_is_number(data) or isinstance(data, complex)):
+            got = f"{type(out).__name__} with data {type(data).__name__}"
+            raise TypeError(f"{self.method}() returned {got}, not a {self.cls.__name__}")
         return out
 
     def derivative_raw(self, x: Array) -> Any:
@@ -1043,9 +1043,11 @@ class ScalarAutogradLayer(FunctionLayer):
 
     def _data(self, v: float, kw: dict[str, Any]) -> float:
         try:
-            return float(self._out(self.cls(v), **kw).data)
+            data = self._out(self.cls(v), **kw).data
         except OverflowError:  # math.exp(1000) raises where numpy gives inf
             return math.inf
+        # (-2)**0.5 is complex in Python where numpy gives NaN
+        return math.nan if isinstance(data, complex) else float(data)
 
     def _grads(self, x: Array, **kw: Any) -> Array:
         out = np.empty(np.shape(x))
@@ -1064,10 +1066,10 @@ class ScalarAutogradLayer(FunctionLayer):
         for v in points:
             node = self.cls(float(v))
             self.call("derivative", lambda n=node: self._out(n, **self.kwargs).backward())
-            first = float(node.grad)
+            first = node.grad
             self.call("derivative", lambda n=node: self._out(n, **self.kwargs).backward())
-            if first != 0 and float(node.grad) == first:
-                return float(v), first, float(node.grad)
+            if _is_number(first) and first != 0 and node.grad == first:
+                return float(v), float(first), float(node.grad)
         return None
 
 

@@ -658,3 +658,11 @@ def test_a_scalar_operation_with_an_argument() -> None:
     with pytest.raises(InputError, match="needs k"):
         check_impl(ex("scalar_autograd.py:Value.__pow__"))
     assert check_impl(ex("scalar_autograd.py:Value.__pow__"), args={"k": 3}).passed
+
+
+def test_a_scalar_operation_with_a_domain() -> None:
+    # (-2)**0.5 is complex in Python: NaN there, as numpy's; inside the domain it passes
+    sqrt = ex("scalar_autograd.py:Value.__pow__")
+    outside = check_impl(sqrt, args={"k": 0.5})
+    assert not outside.passed and "NaN" in impl_text(outside)
+    assert check_impl(sqrt, args={"k": 0.5}, x_range=(0.01, 10)).passed

@@ -394,7 +394,7 @@ def _rows(
     elementwise = is_elementwise(layer, x, y, dt, rng)
     yield detectors.elementwise_row(x, y, elementwise)
     yield from detectors.backward_updates(layer, x, dout)
-    yield from detectors.accumulation(layer)
+    yield from detectors.accumulation(layer, x)
     update_rows = detectors.dx_before_update(layer)
     yield from update_rows
     params = find_params(layer, x, dout, rng)
