@@ -1008,6 +1008,19 @@ def _is_scalar_autograd(cls: Any) -> bool:
     return all(_is_number(getattr(v, k, None)) for k in ("data", "grad"))
 
 
+def _scalar_operations(cls: type, spec: str) -> str:
+    """What to name instead of a scalar autograd class or its backward."""
+    ops = [n for n, v in vars(cls).items() if inspect.isfunction(v) and n != "backward"]
+    plain = [n for n in ops if not n.startswith("_")]
+    ops = (plain + [n for n in ops if n in ("__neg__", "__pow__")])[:6]
+    target = spec.rpartition(":")[0] or "FILE.py"
+    example = f" e.g. --impl {target}:{cls.__name__}.{ops[0]}" if ops else ""
+    return (
+        f"{cls.__name__} is a scalar autograd class (data, grad, backward()): name one of its "
+        f"operations ({', '.join(ops) or 'none found'}),{example}"
+    ).rstrip(",")
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float | np.number) and not isinstance(v, bool)
 
@@ -1553,6 +1566,8 @@ def _adapt(loaded: Loaded, derivative: Loaded | Callable | None, a: Args, order:
     if loaded.owner is not None and inspect.isfunction(obj) and _is_scalar_autograd(loaded.owner):
         if dfun is not None:
             raise InputError(f"{name}: --derivative is only for plain numpy functions")
+        if obj.__name__ == "backward":
+            raise InputError(f"{name}: {_scalar_operations(loaded.owner, name)}")
         return ScalarAutogradLayer(loaded.owner, obj.__name__, name, files, a)
     if loaded.owner is not None and inspect.isfunction(obj):
         # Class.method written in the class body (not a staticmethod): bind an instance
@@ -1738,6 +1753,8 @@ _EXPECTED = (
 def _kind_message(name: str, obj: Any) -> str:
     """What was found instead of a layer, and what to add or to name instead."""
     if inspect.isclass(obj):
+        if _is_scalar_autograd(obj):
+            return f"{name}: {_scalar_operations(obj, name)}"
         if inspect.isabstract(obj):
             concrete = sorted(c.__name__ for c in _subclasses(obj) if not inspect.isabstract(c))[:6]
             pick = f"; name a concrete subclass ({', '.join(concrete)})" if concrete else ""

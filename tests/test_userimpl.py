@@ -666,3 +666,11 @@ def test_a_scalar_operation_with_a_domain() -> None:
     outside = check_impl(sqrt, args={"k": 0.5})
     assert not outside.passed and "NaN" in impl_text(outside)
     assert check_impl(sqrt, args={"k": 0.5}, x_range=(0.01, 10)).passed
+
+
+@pytest.mark.parametrize(
+    "target", ["scalar_autograd.py:Value", "scalar_autograd.py:Value.backward"]
+)
+def test_a_scalar_autograd_class_asks_for_an_operation(target: str) -> None:
+    with pytest.raises(InputError, match=r"scalar autograd class .* e\.g\. --impl .*Value\.tanh"):
+        check_impl(ex(target))
