@@ -947,6 +947,7 @@ class FunctionLayer(Layer):
 
     kind = "function + derivative"
     has_dout = False
+    takes_output = False  # see derivative_of_output
 
     def __init__(
         self,
@@ -972,7 +973,15 @@ class FunctionLayer(Layer):
         return self.forward_raw(x.copy())
 
     def derivative_raw(self, x: Array) -> Any:
-        return self.call("derivative", self.df, x, **_accepted(self.df, self.kwargs))
+        at = x
+        if self.takes_output:  # f'(x) = df(y), y = f(x): a tutorial's nonlin(l1, deriv=True)
+            at = np.asarray(self.forward_raw(x.copy()))
+        return self.call("derivative", self.df, at, **_accepted(self.df, self.kwargs))
+
+    def derivative_of_output(self) -> None:
+        """The derivative takes the output y = f(x), not x (set before the check)."""
+        self.takes_output = True
+        self.kind += ", its derivative taking y = f(x)"
 
     def backward_raw(self, x: Array, dout: Array) -> Any:
         return self.vjp(x, dout).dx

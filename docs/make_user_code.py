@@ -69,6 +69,7 @@ RUNS = {
     "sgd_bad": ["--impl", EX + "tutorial_styles.py:DenseLateGradient", "--shape", "4,1"],
     "switch_ok": ["--impl", EX + "tutorial_styles.py:tanh"],
     "switch_output": ["--impl", EX + "tutorial_styles.py:nonlin"],
+    "switch_on_output": ["--impl", EX + "tutorial_styles.py:nonlin", "--derivative-of-output"],
     "mg_ok": ["--impl", EX + "scalar_autograd.py:Value.tanh"],
     "mg_bad": ["--impl", EX + "scalar_autograd.py:Value.exp"],
     "bad1": ["--impl", EX + "relu.py:ReLU"],

@@ -674,3 +674,38 @@ def test_a_scalar_operation_with_a_domain() -> None:
 def test_a_scalar_autograd_class_asks_for_an_operation(target: str) -> None:
     with pytest.raises(InputError, match=r"scalar autograd class .* e\.g\. --impl .*Value\.tanh"):
         check_impl(ex(target))
+
+
+# ---------------------------------------------------------------------------
+# a derivative that takes the output: derivative_of_output / --derivative-of-output
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "derivative"), [("nonlin", None), ("sigmoid", "sigmoid_of_output")]
+)
+def test_a_derivative_of_the_output_passes_when_said_so(
+    target: str, derivative: str | None
+) -> None:
+    d = case(derivative) if derivative else None
+    assert not check_impl(case(target), d).passed
+    result = check_impl(case(target), d, derivative_of_output=True)
+    assert result.passed, impl_text(result)
+    assert result.kind.endswith("its derivative taking y = f(x)")
+
+
+def test_a_derivative_of_the_input_fails_when_said_to_take_the_output() -> None:
+    assert not check_impl(case("tanh_switch"), derivative_of_output=True).passed
+
+
+def test_only_a_function_and_its_derivative_can_take_the_output() -> None:
+    with pytest.raises(InputError, match="only for a function with its derivative"):
+        check_impl(case("TanhSign"), derivative_of_output=True)
+
+
+def test_derivative_of_output_on_the_command_line() -> None:
+    runner = CliRunner()
+    r = runner.invoke(cli, ["gradcheck", "--impl", case("nonlin"), "--derivative-of-output"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ["gradcheck", "relu", "--derivative-of-output"])
+    assert r.exit_code == 2 and "needs --impl" in r.output

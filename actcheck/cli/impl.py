@@ -72,6 +72,12 @@ _option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
 def impl_options(f: Callable) -> Callable:
     """The options that only mean something with --impl (shown in this order)."""
     f = _option(
+        "--derivative-of-output",
+        is_flag=True,
+        help="With --derivative or a deriv=False switch: the derivative takes the output "
+        "y = f(x), not x (sigmoid_derivative(s) = s*(1-s), nonlin(l1, deriv=True)).",
+    )(f)
+    f = _option(
         "--allow-inplace",
         is_flag=True,
         help="With --impl: report in-place changes to x or dout as warnings, not failures.",
@@ -110,6 +116,7 @@ def run_impl(
     dtype: str,
     seed: int,
     allow_inplace: bool,
+    derivative_of_output: bool,
     as_json: bool,
     timeout: float = defaults.IMPL_TIMEOUT,
 ) -> None:
@@ -131,6 +138,7 @@ def run_impl(
                 dtype=dtype,
                 seed=seed,
                 allow_inplace=allow_inplace,
+                derivative_of_output=derivative_of_output,
                 timeout=timeout,
                 waiting=lambda phase: status(doing(phase)),
             )

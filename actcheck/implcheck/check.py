@@ -37,8 +37,10 @@ from actcheck.implcheck.subject import (
 from actcheck.userargs import as_arg_values, materialize
 from actcheck.userimpl import (
     ForwardBackwardLayer,
+    FunctionLayer,
     Layer,
     ModelLayer,
+    ScalarAutogradLayer,
     UserCodeError,
     adapt,
     load,
@@ -76,6 +78,7 @@ def check_impl(
     dtype: str = DTYPE,
     seed: int = IMPL_SEED,
     allow_inplace: bool = False,
+    derivative_of_output: bool = False,
 ) -> ImplResult:
     """Check a user's layer: backward against forward, parameter gradients, detectors.
 
@@ -89,6 +92,8 @@ def check_impl(
     when the target cannot be used. ``order=2``: a numpy-ml class's ``grad2`` is
     checked against its ``grad``. ``x_range``: probe x only in [lo, hi] (default: a grid
     over [-10, 10] plus, for elementwise layers, the tails out to ±1000).
+    ``derivative_of_output``: a function's derivative takes the output y = f(x), not x
+    (``sigmoid_derivative(s) = s*(1-s)``; a tutorial's ``nonlin(l1, deriv=True)``).
     """
     if x is not None:
         x = np.asarray(x)
@@ -107,7 +112,11 @@ def check_impl(
     take_printed()  # what earlier runs printed is theirs
     x_range = _valid_range(x_range)
     with _seeded_global_rng(seed):  # the user's np.random draws (weights, masks) repeat
-        return _check(target, derivative, x, args, order, x_range, shape, dt, seed, allow_inplace)
+        layer_options = {"derivative_of_output": derivative_of_output}
+        return _check(
+            target, derivative, x, args, order, x_range, shape, dt, seed, allow_inplace,
+            layer_options,
+        )  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -138,11 +147,14 @@ def _check(
     dt: np.dtype,
     seed: int,
     allow_inplace: bool,
+    layer_options: dict[str, Any],
 ) -> ImplResult:
     values = materialize(as_arg_values(args), dt, shape[0], np.random.default_rng(seed + 1))
     if order not in (1, 2):
         raise InputError(f"order must be 1 or 2, got {order!r}")
     layer = _layer(target, derivative, values, shape, order)
+    if layer_options.get("derivative_of_output"):
+        _on_output(layer)
     if hasattr(layer, "to_dtype"):
         layer.to_dtype(dt)
     rng = np.random.default_rng(seed)
@@ -344,6 +356,16 @@ def assert_impl(target: Any, derivative: Any = None, **kwargs: Any) -> ImplResul
     if not result.passed:
         raise GradcheckError(impl_text(result), result)
     return result
+
+
+def _on_output(layer: Layer) -> None:
+    """derivative_of_output for a function and its derivative; InputError for the rest."""
+    if not isinstance(layer, FunctionLayer) or isinstance(layer, ScalarAutogradLayer):
+        raise InputError(
+            "the derivative can take the output only for a function with its derivative "
+            f"(--derivative, or a deriv=False switch); {layer.name} is a {layer.kind}"
+        )
+    layer.derivative_of_output()
 
 
 def _layer(

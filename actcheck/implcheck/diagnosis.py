@@ -246,7 +246,8 @@ def derivative_takes_output(bug: str) -> str:
     return (
         "the derivative is written in terms of the output y = f(x) (f'(x) = g(y)): right "
         "where your code passes it y, as in a tutorial's nonlin(l1, deriv=True) after "
-        "l1 = nonlin(...); actcheck passes x, where it is wrong"
+        "l1 = nonlin(...); actcheck passes x, where it is wrong (--derivative-of-output "
+        "passes y)"
     )
 
 

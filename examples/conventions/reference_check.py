@@ -318,8 +318,10 @@ def check(entry, rng):
         if kind == "sgdlayer":
             return check_sgd_layer(obj, o, entry, rng, rtol)
         if kind == "switch":
-            flag = entry["flag"]
-            return elementwise(obj, lambda x: obj(x, **{flag: True}), o["x"], rtol)
+            flag, on = entry["flag"], entry.get("on_output", False)
+            return elementwise(
+                obj, lambda x: obj(obj(x) if on else x, **{flag: True}), o["x"], rtol
+            )
         if kind == "funcderiv":
             _, deriv = load(o["derivative"])
             return elementwise(obj, deriv, o["x"], rtol)
