@@ -539,7 +539,6 @@ class ForwardBackwardLayer(Layer):
         return self._backward(x, dout)
 
     def vjp(self, x: Array, dout: Array) -> VJP:
-        y = self.forward(x)
         if self.updates is not None and not self.updates.probed:
 
             def run(rates: dict[str, float]) -> Any:
@@ -547,7 +546,7 @@ class ForwardBackwardLayer(Layer):
                 return self._backward_with(x, dout.copy(), rates)
 
             self.updates.probe(run)
-            y = self.forward(x)
+        y = self.forward(x)
         return VJP(y, self._backward(x, dout.copy()))
 
     def candidate_params(self) -> list[ParamRef]:
@@ -1056,20 +1055,15 @@ class ScalarAutogradLayer(FunctionLayer):
             raise TypeError(f"{self.method}() returned {got}, not a {self.cls.__name__}")
         return out
 
-    def derivative_raw(self, x: Array) -> Any:
-        return self.call("derivative", self.df, x, **self.kwargs)
-
     def _values(self, x: Array, **kw: Any) -> Array:
         flat = [float(v) for v in np.ravel(x)]  # a complex x raises: not complex-safe
         return np.array([self._data(v, kw) for v in flat], float).reshape(np.shape(x))
 
     def _data(self, v: float, kw: dict[str, Any]) -> float:
         try:
-            data = self._out(self.cls(v), **kw).data
+            return _real(self._out(self.cls(v), **kw).data)
         except OverflowError:  # math.exp(1000) raises where numpy gives inf
             return math.inf
-        # (-2)**0.5 is complex in Python where numpy gives NaN
-        return math.nan if isinstance(data, complex) else float(data)
 
     def _grads(self, x: Array, **kw: Any) -> Array:
         out = np.empty(np.shape(x))
@@ -1077,7 +1071,7 @@ class ScalarAutogradLayer(FunctionLayer):
             node = self.cls(float(v))
             try:
                 self._out(node, **kw).backward()
-                out.flat[i] = node.grad
+                out.flat[i] = _real(node.grad)
             except OverflowError:
                 out.flat[i] = math.inf
         return out
@@ -1085,14 +1079,24 @@ class ScalarAutogradLayer(FunctionLayer):
     def accumulates(self, points: Sequence[float]) -> tuple[float, float, float] | None:
         """A point where two outputs of the same value, each backward()ed, leave its grad
         at one gradient instead of the sum of both ((x, first, after both)); None if none."""
+
+        def backward(node: Any) -> None:
+            self.call("derivative", lambda: self._out(node, **self.kwargs).backward())
+
         for v in points:
             node = self.cls(float(v))
-            self.call("derivative", lambda n=node: self._out(n, **self.kwargs).backward())
+            backward(node)
             first = node.grad
-            self.call("derivative", lambda n=node: self._out(n, **self.kwargs).backward())
+            backward(node)
             if _is_number(first) and first != 0 and node.grad == first:
                 return float(v), float(first), float(node.grad)
         return None
+
+
+def _real(v: Any) -> float:
+    """A scalar engine's number as numpy would have it: (-2)**0.5 is complex in Python,
+    NaN in numpy."""
+    return math.nan if isinstance(v, complex) else float(v)
 
 
 # ---------------------------------------------------------------------------
@@ -1339,6 +1343,13 @@ def _positional_names(fn: Any) -> list[str]:
 
 
 def _accepted(fn: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The kwargs fn takes: those it names, or all of them when it takes ``**kwargs``."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    if any(p.kind == p.VAR_KEYWORD for p in params):
+        return dict(kwargs)
     names = set(_positional_names(fn))
     return {k: v for k, v in kwargs.items() if k in names}
 
