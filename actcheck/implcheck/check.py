@@ -112,10 +112,9 @@ def check_impl(
     take_printed()  # what earlier runs printed is theirs
     x_range = _valid_range(x_range)
     with _seeded_global_rng(seed):  # the user's np.random draws (weights, masks) repeat
-        layer_options = {"derivative_of_output": derivative_of_output}
         return _check(
             target, derivative, x, args, order, x_range, shape, dt, seed, allow_inplace,
-            layer_options,
+            derivative_of_output,
         )  # fmt: skip
 
 
@@ -147,13 +146,13 @@ def _check(
     dt: np.dtype,
     seed: int,
     allow_inplace: bool,
-    layer_options: dict[str, Any],
+    derivative_of_output: bool,
 ) -> ImplResult:
     values = materialize(as_arg_values(args), dt, shape[0], np.random.default_rng(seed + 1))
     if order not in (1, 2):
         raise InputError(f"order must be 1 or 2, got {order!r}")
     layer = _layer(target, derivative, values, shape, order)
-    if layer_options.get("derivative_of_output"):
+    if derivative_of_output:
         _on_output(layer)
     if hasattr(layer, "to_dtype"):
         layer.to_dtype(dt)

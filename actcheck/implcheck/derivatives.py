@@ -579,45 +579,38 @@ def projections(s: Subject, rng: np.random.Generator) -> list[Check]:
 
 
 def parameters(s: Subject, rng: np.random.Generator) -> list[Check]:
-    """Every confirmed parameter's stored gradient against the numerical one."""
-    rows = [row for p in s.params for row in parameter(s, p, rng)]
-    return _mean_in_backward(rows, s.x.shape)
-
-
-def _mean_in_backward(rows: list[Check], shape: tuple[int, ...]) -> list[Check]:
-    """Every parameter's gradient 1/m of the true one, m a size of x: said as the cost's
+    """Every confirmed parameter's stored gradient against the numerical one. When every
+    one is 1/m of the true gradient, m a size of x, the bug says that this is the cost's
     mean taken in backward (deeplearning.ai's linear_backward does it on purpose)."""
-    factors = {diagnosis.batch_factor(r.bug or "") for r in rows}
-    if len(rows) < 2 or len(factors) != 1:
-        return rows
-    (m,) = factors
-    if m is None or m not in shape:
+    checked = [parameter(s, p, rng) for p in s.params]
+    rows = [row for row, _ in checked]
+    divisors = {m for _, m in checked}
+    (m,) = divisors if len(divisors) == 1 else (None,)
+    if len(rows) < 2 or m is None or m not in s.x.shape:
         return rows
     why = diagnosis.mean_in_backward(m)
     return [dataclasses.replace(r, bug=f"{r.bug}; {why}") for r in rows]
 
 
-def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> list[Check]:
-    """d(Σ dout·y)/dp, entry by entry for small p, else along random directions."""
+def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> tuple[Check, int | None]:
+    """d(Σ dout·y)/dp, entry by entry for small p, else along random directions; and m
+    when the stored gradient failed as 1/m of the true one."""
     r = s.layer.vjp(s.x, s.dout)
     g = p.grad()  # read at once: a later forward may overwrite what backward stored
     v0 = p.get().copy()
     name = f"parameter {p.name}"
     if g is None:
-        return [
-            Check(name, "fail", f"backward did not store a gradient for {p.name}", where="backward")
-        ]
+        why = f"backward did not store a gradient for {p.name}"
+        return Check(name, "fail", why, where="backward"), None
     g = np.array(g, dtype=np.float64)  # a copy
     if g.shape != v0.shape and not (p.scalar and g.size == 1):
-        return [
-            Check(
-                name,
-                "fail",
-                f"gradient of shape {g.shape} for a parameter of shape {v0.shape}",
-                where="backward",
-                bug="wrong parameter-gradient shape (a missing sum over the batch?)",
-            )
-        ]
+        return Check(
+            name,
+            "fail",
+            f"gradient of shape {g.shape} for a parameter of shape {v0.shape}",
+            where="backward",
+            bug="wrong parameter-gradient shape (a missing sum over the batch?)",
+        ), None
     g = g.reshape(v0.shape)
     dn = s.dout.astype(np.float64)
     # the numerical side runs in the parameter's dtype and in num_dtype (float64 where the
@@ -641,33 +634,37 @@ def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> list[Check]:
     how = "entry by entry" if entrywise else f"{PROJECTIONS} random projections"
     source = f"; {p.source}" if p.source else ""
 
+    divisor: list[int | None] = [None]  # set by diagnose, which runs on a failure only
+
     def diagnose() -> tuple[str, str]:
         bug = f"wrong gradient for {p.name}"
         if len(dirs) >= 3:  # a factor read off one or two numbers would be a guess
             along = np.array([float(np.sum(v0 * vec)) for vec in dirs])
             signs = np.array([float(np.sum(np.sign(v0) * vec)) for vec in dirs])
+            c = diagnosis.fitted_factor(a, n, bound)
+            if c is not None:
+                divisor[0] = diagnosis.batch_divisor(c)
             bug = (
-                diagnosis.factor_bug(a, n, bound, f"d{p.name}")
+                (diagnosis.factor_text(c, f"d{p.name}") if c is not None else None)
                 or diagnosis.penalty_bug(a, n, bound, along, signs, p.name)
                 or bug
             )
         return bug, f"backward (gradient of {p.name})"
 
-    return [
-        compare(
-            name,
-            a,
-            n,
-            bound,
-            point=lambda i: {"entry": labels[i]},
-            passed=f"d{p.name} matches ({how}, shape {v0.shape}{source}), {error_text(a, n)}",
-            failed=lambda m: (
-                f"{'gradient' if p.source else 'stored gradient'} of {p.name}{source} is wrong "
-                f"({int(m.sum())} of {len(dirs)} {'entries' if entrywise else 'projections'})"
-            ),
-            diagnose=diagnose,
-        )
-    ]
+    row = compare(
+        name,
+        a,
+        n,
+        bound,
+        point=lambda i: {"entry": labels[i]},
+        passed=f"d{p.name} matches ({how}, shape {v0.shape}{source}), {error_text(a, n)}",
+        failed=lambda m: (
+            f"{'gradient' if p.source else 'stored gradient'} of {p.name}{source} is wrong "
+            f"({int(m.sum())} of {len(dirs)} {'entries' if entrywise else 'projections'})"
+        ),
+        diagnose=diagnose,
+    )
+    return row, divisor[0]
 
 
 def _parameter_directions(

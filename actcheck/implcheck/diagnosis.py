@@ -50,13 +50,6 @@ def follows_from(linear_bug: str) -> str:
 MEAN_HINT = " (a mean where a sum is needed?)"
 
 
-def batch_factor(bug: str) -> int | None:
-    """m when the bug is "constant factor: dW = 1/m × true (a mean where ...)", else None."""
-    head, sep, _ = bug.partition(" × true" + MEAN_HINT)
-    _, slash, m = head.rpartition("= 1/")
-    return int(m) if sep and slash and m.isdigit() else None
-
-
 def mean_in_backward(m: int) -> str:
     return (
         f"every parameter's gradient is 1/{m} of the true one ({m}: a size of x): the "
@@ -68,6 +61,12 @@ def mean_in_backward(m: int) -> str:
 
 def factor_bug(analytic: Array, numerical: Array, bound: Array, what: str) -> str | None:
     """'sign flip' / 'constant factor' when analytic = c·numerical for one c != 1."""
+    c = fitted_factor(analytic, numerical, bound)
+    return None if c is None else factor_text(c, what)
+
+
+def fitted_factor(analytic: Array, numerical: Array, bound: Array) -> float | None:
+    """c != 1 with analytic = c·numerical to within the bounds, or None."""
     a, n = analytic, numerical
     den = float(np.sum(n * n))
     if den <= 0:
@@ -75,12 +74,19 @@ def factor_bug(analytic: Array, numerical: Array, bound: Array, what: str) -> st
     c = float(np.sum(a * n)) / den
     if abs(c - 1) < LABEL_RTOL or not np.all(np.abs(a - c * n) <= bound + FIT_RTOL * np.abs(n)):
         return None
+    return c
+
+
+def batch_divisor(c: float) -> int | None:
+    """m > 1 when the factor c is 1/m (a mean over m where a sum is needed?), else None."""
+    inv = 1 / c if c else 0
+    return round(inv) if inv > 1 and abs(inv - round(inv)) < LABEL_RTOL * inv else None
+
+
+def factor_text(c: float, what: str) -> str:
     if abs(c + 1) < FIT_RTOL:
         return f"sign flip: {what} = -true"
-    hint = ""
-    inv = 1 / c if c else 0
-    if inv > 1 and abs(inv - round(inv)) < LABEL_RTOL * inv:
-        hint = MEAN_HINT
+    hint = MEAN_HINT if batch_divisor(c) else ""
     return f"constant factor: {what} = {nice(c)} × true{hint}"
 
 
