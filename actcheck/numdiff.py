@@ -344,7 +344,7 @@ class ElementwiseResult:
         if self.stats:
             return self.stats.median_bound
         b = self._finite_bounds(self._checked())
-        return float(np.median(b, overwrite_input=True)) if b.size else 0.0
+        return _median_of_fresh(b)
 
     @property
     def excess(self) -> Array:
@@ -478,7 +478,7 @@ def reduce_result(r: ElementwiseResult, keep: int = KEEP_WORST) -> ElementwiseRe
             _max_abs(error[m]),
             r._max_rel(error, m),
             _largest(b),
-            float(np.median(b, overwrite_input=True)) if b.size else 0.0,  # b: a fresh array
+            _median_of_fresh(b),
             _largest(ex[m]),
         )
     idx = np.sort(_worst_of(ex, failed, keep))
@@ -535,6 +535,11 @@ def _merge_kinks(parts: Sequence[ElementwiseResult]) -> tuple[KinkReport, ...]:
 
 def _largest(a: Array) -> float:
     return float(a.max()) if a.size else 0.0
+
+
+def _median_of_fresh(a: Array) -> float:
+    """The median of an array nothing else holds (it is partitioned in place), 0 if empty."""
+    return float(np.median(a, overwrite_input=True)) if a.size else 0.0
 
 
 def _max_abs(e: Array) -> float:

@@ -314,7 +314,7 @@ def gradcheck_table(results: Sequence[GradcheckResult], width: int | None = None
     # column takes the rest
     table.add_column("check", overflow="fold", no_wrap=not compact, width=15 if compact else None)
     # relative figures only: an absolute |diff| of 8e18 at x = 1e30 is a relative 1e-11
-    # compact: as wide as the largest count (a billion points is 13 characters)
+    # (a billion points is 13 characters)
     counts = max((len(f"{c.n_points:,}") for r in results for c in r.checks), default=7)
     for header, wide in (("points", max(7, counts)), ("max rel", 7), ("worst /bound", 7)):
         table.add_column(
