@@ -1036,13 +1036,68 @@ def _is_number(v: Any) -> bool:
 class ScalarAutogradLayer(FunctionLayer):
     """``Value.tanh`` of a micrograd-style scalar class, as an elementwise f with its f':
     f(x) = Value(x).tanh().data, f'(x) = Value(x).grad after that output's backward(),
-    one point at a time. ``accumulates`` tells a ``self.grad = ...`` from ``+=``."""
+    one point at a time. ``accumulates`` tells a ``self.grad = ...`` from ``+=``.
+
+    A binary operation's other operand (``__mul__``'s ``other``, from ``--arg other=3``)
+    is checked too wherever the operation takes it as a Value: it is a parameter whose
+    gradient is Σ dout·other.grad, each point with a fresh ``Value(3)`` as its operand.
+    """
 
     def __init__(self, cls: type, method: str, name: str, files: set[str], a: Args):
         self.cls, self.method = cls, method
-        kw = _call_kwargs(getattr(cls, method), name, a)  # after self: __pow__'s exponent
+        missing: list[str] = []
+        kw = a.bind(getattr(cls, method), 1, "call", missing)  # after self: __pow__'s exponent
+        if missing:
+            raise InputError(
+                f"{cls.__name__}.{method}() needs {', '.join(missing)}: add "
+                + " ".join(f"--arg {m}=3" for m in missing)
+            )
         super().__init__(self._values, self._grads, name, files, kw)
         self.kind = "scalar autograd: data, backward(), grad"
+        self.operands = tuple(k for k, v in kw.items() if _is_number(v) and self._takes_value(k))
+        self.params = [self._operand(k) for k in self.operands]
+        self._operand_grads: dict[str, float] = {}
+
+    def _takes_value(self, k: str) -> bool:
+        """Whether the operation takes operand k as a Value and gives it a number grad
+        (micrograd's ``__pow__`` asserts a plain number exponent: no)."""
+        try:
+            with _quiet():
+                o = self.cls(float(self.kwargs[k]))
+                self._out(self.cls(0.5), **{**self.kwargs, k: o}).backward()
+        except Exception:
+            return False
+        return _is_number(o.grad)
+
+    def _operand(self, k: str) -> ParamRef:
+        def put(v: Array) -> None:
+            self.kwargs[k] = float(v)
+
+        return ParamRef(
+            name=k,
+            get=lambda: np.array(float(self.kwargs[k])),
+            set=put,
+            grad=lambda: self._operand_grads.get(k),
+            scalar=True,
+            source=f"as a {self.cls.__name__}: Σ dout·{k}.grad after backward()",
+        )
+
+    def vjp(self, x: Array, dout: Array) -> VJP:
+        r = super().vjp(x, dout)
+        for k in self.operands:
+            self._operand_grads[k] = self.call("derivative", self._operand_grad, k, x, dout)
+        return r
+
+    def _operand_grad(self, k: str, x: Array, dout: Array) -> float:
+        def grad(v: float) -> Any:
+            o = self.cls(float(self.kwargs[k]))
+            self._out(self.cls(v), **{**self.kwargs, k: o}).backward()
+            return o.grad
+
+        total = 0.0
+        for v, d in zip(np.ravel(x), np.ravel(dout), strict=True):
+            total += float(d) * _as_numpy(grad, float(v))
+        return total
 
     def code_of(self, during: str) -> Any:
         return getattr(self.cls, self.method)
@@ -1060,43 +1115,73 @@ class ScalarAutogradLayer(FunctionLayer):
         return np.array([self._data(v, kw) for v in flat], float).reshape(np.shape(x))
 
     def _data(self, v: float, kw: dict[str, Any]) -> float:
-        try:
-            return _real(self._out(self.cls(v), **kw).data)
-        except OverflowError:  # math.exp(1000) raises where numpy gives inf
-            return math.inf
+        return _as_numpy(lambda: self._out(self.cls(v), **kw).data)
 
     def _grads(self, x: Array, **kw: Any) -> Array:
-        out = np.empty(np.shape(x))
-        for i, v in enumerate(np.ravel(x)):
-            node = self.cls(float(v))
-            try:
-                self._out(node, **kw).backward()
-                out.flat[i] = _real(node.grad)
-            except OverflowError:
-                out.flat[i] = math.inf
-        return out
+        def grad(v: float) -> Any:
+            node = self.cls(v)
+            self._out(node, **kw).backward()
+            return node.grad
 
-    def accumulates(self, points: Sequence[float]) -> tuple[float, float, float] | None:
-        """A point where two outputs of the same value, each backward()ed, leave its grad
-        at one gradient instead of the sum of both ((x, first, after both)); None if none."""
+        return np.array([_as_numpy(grad, float(v)) for v in np.ravel(x)]).reshape(np.shape(x))
 
-        def backward(node: Any) -> None:
-            self.call("derivative", lambda: self._out(node, **self.kwargs).backward())
+    def accumulates(self, points: Sequence[float]) -> tuple[float, str, float, float] | None:
+        """A point where two outputs of the same values, each backward()ed, leave a grad at
+        one gradient instead of the sum of both: (x, whose grad: "self" or an operand's
+        name, after one, after both); None if none."""
 
         for v in points:
             node = self.cls(float(v))
-            backward(node)
-            first = node.grad
-            backward(node)
-            if _is_number(first) and first != 0 and node.grad == first:
-                return float(v), float(first), float(node.grad)
+            ops = {k: self.cls(float(self.kwargs[k])) for k in self.operands}
+            kw = {**self.kwargs, **ops}
+            grads = self.call("derivative", self._two_backwards, node, kw, ops)
+            if grads is None:  # outside the operation's domain here: nothing to add up
+                continue
+            for who, first in grads[0].items():
+                both = grads[1][who]
+                if _is_number(first) and first != 0 and both == first:
+                    return float(v), who, float(first), float(both)
         return None
 
+    def _two_backwards(
+        self, node: Any, kw: dict[str, Any], ops: dict[str, Any]
+    ) -> list[dict] | None:
+        """The grads of node and the operands after one and after two backward()s of an
+        output of theirs; None where Python's math raises (outside the domain)."""
+        grads = []
+        for _ in range(2):
+            try:
+                self._out(node, **kw).backward()
+            except (OverflowError, ZeroDivisionError):
+                return None
+            except ValueError as exc:
+                if not _domain_error(exc):
+                    raise
+                return None
+            grads.append({"self": node.grad, **{k: o.grad for k, o in ops.items()}})
+        return grads
 
-def _real(v: Any) -> float:
-    """A scalar engine's number as numpy would have it: (-2)**0.5 is complex in Python,
-    NaN in numpy."""
+
+def _as_numpy(compute: Callable[..., Any], *args: Any) -> float:
+    """A scalar engine's number as numpy would have it where Python's math differs:
+    math.exp(1000) raises OverflowError and 1/0 ZeroDivisionError (numpy: inf), math.log(-1)
+    a domain error (numpy: NaN), and (-2)**0.5 is complex (numpy: NaN)."""
+    try:
+        v = compute(*args)
+    except (OverflowError, ZeroDivisionError):
+        return math.inf
+    except ValueError as exc:
+        if not _domain_error(exc):
+            raise
+        return math.nan
     return math.nan if isinstance(v, complex) else float(v)
+
+
+def _domain_error(exc: BaseException) -> bool:
+    """math's ValueError for an argument outside its domain (3.11: "math domain error";
+    3.13: "expected a positive input, got -1.0")."""
+    text = str(exc)
+    return isinstance(exc, ValueError) and ("math domain" in text or text.startswith("expected a "))
 
 
 # ---------------------------------------------------------------------------

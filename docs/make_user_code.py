@@ -72,6 +72,7 @@ RUNS = {
     "switch_on_output": ["--impl", EX + "tutorial_styles.py:nonlin", "--derivative-of-output"],
     "mg_ok": ["--impl", EX + "scalar_autograd.py:Value.tanh"],
     "mg_bad": ["--impl", EX + "scalar_autograd.py:Value.exp"],
+    "mg_div": ["--impl", EX + "scalar_autograd.py:Value.__truediv__", "--arg", "other=3"],
     "bad1": ["--impl", EX + "relu.py:ReLU"],
     "bad2": ["--impl", EX + "leaky_abs.py:leaky"],
 }  # fmt: skip

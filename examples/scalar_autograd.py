@@ -3,7 +3,9 @@
 `actcheck gradcheck --impl examples/scalar_autograd.py:Value.tanh` checks one operation:
 f(x) = Value(x).tanh().data and f'(x) = Value(x).grad after backward(), point by point.
 exp has the classic bug of this kind of code: it sets its input's grad instead of adding
-to it, so a value used twice keeps only one of its gradients.
+to it, so a value used twice keeps only one of its gradients. `Value.__truediv__ --arg
+other=3` checks both operands of a binary operation: its other operand's gradient has
+the wrong sign.
 """
 
 import math
@@ -24,6 +26,17 @@ class Value:
         def _backward():
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __truediv__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data / other.data, (self, other), "/")
+
+        def _backward():
+            self.grad += out.grad / other.data
+            other.grad += self.data / other.data**2 * out.grad  # bug: d(a/b)/db = -a/b²
 
         out._backward = _backward
         return out

@@ -1,5 +1,7 @@
 """Layers for tests/test_userimpl*.py: correct ones and realistic bugs."""
 
+import math
+
 import numpy as np
 
 
@@ -101,6 +103,13 @@ class AffineBadDb(Affine):
     def backward(self, dout):
         dx = super().backward(dout)
         self.db = dout.mean(axis=0)
+        return dx
+
+
+class AffineNanDb(Affine):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.db[0] = np.nan  # bug: one entry went NaN (a 0/0 somewhere): it must not pass
         return dx
 
 
@@ -677,3 +686,85 @@ def dl_linear_backward(dZ, cache):
     dW = 1.0 / m * dZ @ A_prev.T
     db = 1.0 / m * np.sum(dZ, axis=1, keepdims=True)
     return W.T @ dZ, dW, db
+
+
+# ---------------------------------------------------------------------------
+# micrograd-style scalar engine with binary operations (the other operand's grad)
+# ---------------------------------------------------------------------------
+
+
+class Scalar:
+    def __init__(self, data, _children=()):
+        self.data = data
+        self.grad = 0.0
+        self._backward = lambda: None
+        self._prev = set(_children)
+
+    @staticmethod
+    def _wrap(other):
+        return other if isinstance(other, Scalar) else Scalar(other)
+
+    def __add__(self, other):
+        other = self._wrap(other)
+        out = Scalar(self.data + other.data, (self, other))
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __sub__(self, other):
+        other = self._wrap(other)
+        out = Scalar(self.data - other.data, (self, other))
+
+        def _backward():
+            self.grad += out.grad
+            other.grad = -out.grad  # bug: = where += is needed
+
+        out._backward = _backward
+        return out
+
+    def __truediv__(self, other):
+        other = self._wrap(other)
+        out = Scalar(self.data / other.data, (self, other))
+
+        def _backward():
+            self.grad += out.grad / other.data
+            other.grad += self.data / other.data**2 * out.grad  # bug: the sign
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, other):
+        if isinstance(other, int | float):
+            out = Scalar(self.data**other, (self,))
+
+            def _backward():
+                self.grad += other * self.data ** (other - 1) * out.grad
+
+        else:  # a Scalar exponent, as micrograd's later engine allows
+            out = Scalar(self.data**other.data, (self, other))
+
+            def _backward():
+                self.grad += other.data * self.data ** (other.data - 1) * out.grad
+                other.grad += self.data**other.data * math.log(self.data) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        order, seen = [], set()
+
+        def visit(v):
+            if v not in seen:
+                seen.add(v)
+                for child in v._prev:
+                    visit(child)
+                order.append(v)
+
+        visit(self)
+        self.grad = 1.0
+        for v in reversed(order):
+            v._backward()

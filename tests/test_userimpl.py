@@ -709,3 +709,50 @@ def test_derivative_of_output_on_the_command_line() -> None:
     assert r.exit_code == 0, r.output
     r = runner.invoke(cli, ["gradcheck", "relu", "--derivative-of-output"])
     assert r.exit_code == 2 and "needs --impl" in r.output
+
+
+def test_a_binary_scalar_operation_checks_the_other_operand_too() -> None:
+    result = check_impl(case("Scalar.__add__"), args={"other": 3})
+    assert result.passed, impl_text(result)
+    row = next(c for c in result.checks if c.name == "parameter other")
+    assert row.status == "pass" and "other.grad" in row.details
+    # the operand's example is a number, not an array
+    with pytest.raises(InputError, match=r"needs other: add --arg other=3$"):
+        check_impl(case("Scalar.__add__"))
+
+
+def test_a_wrong_gradient_of_the_other_operand_fails() -> None:
+    result = check_impl(case("Scalar.__truediv__"), args={"other": 3})
+    failed = {c.name for c in result.checks if c.status == "fail"}
+    assert failed == {"parameter other"}, impl_text(result)
+    row = next(c for c in result.checks if c.name == "parameter other")
+    assert row.bug == "sign flip: dother = -true" and "other.grad" in row.details
+
+
+def test_the_other_operand_must_accumulate_its_gradient() -> None:
+    result = check_impl(case("Scalar.__sub__"), args={"other": 3})
+    row = next(c for c in result.checks if c.name == "gradient accumulates")
+    assert row.status == "fail" and "other.grad +=" in (row.bug or ""), impl_text(result)
+    assert "other's grad is -1" in row.details
+
+
+def test_a_plain_number_argument_is_no_operand() -> None:
+    # this __pow__ takes a plain number exponent only: nothing to check beyond x
+    result = check_impl(ex("scalar_autograd.py:Value.__pow__"), args={"k": 3})
+    assert result.passed and not any(c.name.startswith("parameter") for c in result.checks)
+
+
+def test_an_operand_outside_its_domain_says_so() -> None:
+    # d(x**k)/dk = x**k·log x: math.log raises for x < 0 (NaN, as numpy's), and
+    # (-2)**3.0000001 is complex: both sides are NaN, which must not pass
+    power = case("Scalar.__pow__")
+    result = check_impl(power, args={"other": 3})
+    row = next(c for c in result.checks if c.name == "parameter other")
+    assert row.status == "fail" and "--range" in (row.bug or ""), impl_text(result)
+    assert check_impl(power, args={"other": 2.5}, x_range=(0.1, 5)).passed
+
+
+def test_a_nan_parameter_gradient_fails() -> None:
+    result = check_impl(case("AffineNanDb"))
+    row = next(c for c in result.checks if c.name == "parameter b")
+    assert row.status == "fail" and "NaN or inf" in (row.bug or ""), impl_text(result)

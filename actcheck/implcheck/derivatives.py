@@ -19,6 +19,7 @@ from actcheck import numdiff
 from actcheck.implcheck import diagnosis
 from actcheck.implcheck.detectors import dx_changed, nonfinite
 from actcheck.implcheck.limits import (
+    FIT_RTOL,
     FULL_JACOBIAN_MAX,
     JUMPS_CHECKED,
     NOISE_CAP_ULPS,
@@ -67,7 +68,8 @@ def compare(
     """
     a, n, b = analytic.ravel(), numerical.ravel(), bound.ravel()
     error = np.abs(a - n)
-    fail = (error > b) if fail is None else fail.ravel()
+    # NaN compares false: an error of NaN (a NaN or an inf on either side) fails
+    fail = ~(error <= b) if fail is None else fail.ravel()
     stats = stats or {}
     if not fail.any():
         return Check(name, "pass", passed, stats=stats)
@@ -638,7 +640,13 @@ def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> tuple[Check,
 
     def diagnose() -> tuple[str, str]:
         bug = f"wrong gradient for {p.name}"
-        if len(dirs) >= 3:  # a factor read off one or two numbers would be a guess
+        if not (np.isfinite(a).all() and np.isfinite(n).all()):
+            bug = _nonfinite_bug(p.name, a, n)
+        elif len(dirs) < 3:  # a factor read off one or two numbers would be a guess, but -1
+            c = diagnosis.fitted_factor(a, n, bound)
+            if c is not None and abs(c + 1) < FIT_RTOL:
+                bug = diagnosis.factor_text(c, f"d{p.name}")
+        else:
             along = np.array([float(np.sum(v0 * vec)) for vec in dirs])
             signs = np.array([float(np.sum(np.sign(v0) * vec)) for vec in dirs])
             c = diagnosis.fitted_factor(a, n, bound)
@@ -659,12 +667,25 @@ def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> tuple[Check,
         point=lambda i: {"entry": labels[i]},
         passed=f"d{p.name} matches ({how}, shape {v0.shape}{source}), {error_text(a, n)}",
         failed=lambda m: (
-            f"{'gradient' if p.source else 'stored gradient'} of {p.name}{source} is wrong "
-            f"({int(m.sum())} of {len(dirs)} {'entries' if entrywise else 'projections'})"
+            f"{'gradient' if p.source else 'stored gradient'} of {p.name} is wrong "
+            f"({int(m.sum())} of {len(dirs)} {'entries' if entrywise else 'projections'}{source})"
         ),
         diagnose=diagnose,
     )
     return row, divisor[0]
+
+
+def _nonfinite_bug(name: str, a: Array, n: Array) -> str:
+    """Why a parameter's gradient that is NaN or inf (on either side) cannot be checked."""
+    if not np.isfinite(n).all() and not np.isfinite(a).all():
+        return (
+            f"d{name} is not finite, and neither is the numerical derivative: the output "
+            "is not differentiable in it at some x (outside its domain?); probe x only "
+            "where it is (--range LO HI)"
+        )
+    if not np.isfinite(a).all():
+        return f"backward's gradient of {name} is NaN or inf where the numerical one is finite"
+    return f"the numerical derivative in {name} is not finite: forward is not smooth in it"
 
 
 def _parameter_directions(

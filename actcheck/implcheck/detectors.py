@@ -351,8 +351,9 @@ def _float_state(obj: Any) -> dict[str, Array]:
 
 
 def accumulation(layer: Layer, x: Array) -> list[Check]:
-    """A scalar-autograd op must add to its input's grad (``+=``): a value used twice (a·a,
-    two branches) gets the sum of both gradients (tried at a few of the probe points)."""
+    """A scalar-autograd op must add to its inputs' grads (``+=``), its other operand's too:
+    a value used twice (a·a, two branches) gets the sum of both gradients (tried at a few
+    of the probe points)."""
     accumulates = getattr(layer, "accumulates", None)
     if accumulates is None:
         return []
@@ -360,16 +361,17 @@ def accumulation(layer: Layer, x: Array) -> list[Check]:
     name = "gradient accumulates"
     if seen is None:
         return [Check(name, "pass", "two backward() of outputs of one value add up in its grad")]
-    x, first, both = seen
+    x, who, first, both = seen
+    whose = "the grad" if who == "self" else f"{who}'s grad"
     return [
         Check(
             name,
             "fail",
-            f"at x = {x:g} the grad is {first:.6g} after one backward() and still {both:.6g} "
-            "after a second output of the same value was backward()ed",
+            f"at x = {x:g} {whose} is {first:.6g} after one backward() and still {both:.6g} "
+            "after a second output of the same values was backward()ed",
             where="derivative",
-            bug="backward sets the input's grad (self.grad = ...) where it must add to it "
-            "(self.grad += ...): a value used twice keeps only one of its gradients",
+            bug=f"backward sets {who}.grad (= ...) where it must add to it ({who}.grad += "
+            "...): a value used twice keeps only one of its gradients",
         )
     ]
 
