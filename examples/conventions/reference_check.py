@@ -260,6 +260,41 @@ def check_sgd_layer(obj, o, entry, rng, rtol):
     return results
 
 
+def check_scalar(module, entry, o, rtol):
+    """A micrograd-style Value's operation: d/dx and d/d(operand) from .grad after backward()
+    against central differences of .data, and a second backward() of another output of the
+    same values must double every grad (+= where = is a bug)."""
+    cls, method = getattr(module, entry["cls"]), entry["method"]
+    args, operands = o["args"], entry.get("operands", [])
+
+    def data(v, **shift):
+        kw = {k: args[k] + shift.get(k, 0.0) for k in args}
+        return getattr(cls(float(v) + shift.get("x", 0.0)), method)(**kw).data
+
+    def grads(v, times):
+        node, ops = cls(float(v)), {k: cls(float(args[k])) for k in operands}
+        for _ in range(times):
+            getattr(node, method)(**{**args, **ops}).backward()
+        return {"x": node.grad, **{k: op.grad for k, op in ops.items()}}
+
+    points = o["x"].ravel()
+    once = [grads(v, 1) for v in points]
+    twice = [grads(v, 2) for v in points]
+    results = []
+    for name in ["x", *operands]:
+        analytic = np.array([g[name] for g in once], dtype=float)
+        numerical = np.array(
+            [(data(v, **{name: STEP}) - data(v, **{name: -STEP})) / (2 * STEP) for v in points]
+        )
+        scale = np.maximum(np.abs(numerical), 1.0)
+        err = float(np.max(np.abs(numerical - analytic) / scale))
+        doubled = np.array([g[name] for g in twice], dtype=float)
+        added = float(np.max(np.abs(doubled - 2 * analytic) / np.maximum(np.abs(analytic), 1.0)))
+        results.append((name, err, "ok" if err <= rtol else "WRONG"))
+        results.append((f"{name} accumulates", added, "ok" if added <= 1e-12 else "WRONG"))
+    return results
+
+
 def check(entry, rng):
     o = parse_options(entry["options"], rng)
     module, obj = load(entry["impl"])
@@ -322,6 +357,8 @@ def check(entry, rng):
             return elementwise(
                 obj, lambda x: obj(obj(x) if on else x, **{flag: True}), o["x"], rtol
             )
+        if kind == "scalar":
+            return check_scalar(module, entry, o, rtol)
         if kind == "funcderiv":
             _, deriv = load(o["derivative"])
             return elementwise(obj, deriv, o["x"], rtol)
