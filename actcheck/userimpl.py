@@ -825,6 +825,8 @@ class CachePairLayer(Layer):
     backward returns dx, or ``(dx, dw, db, ...)``: one gradient per float array input
     after x, in the order of forward's parameters. Those inputs are checked like
     parameters (``params``); the other arguments (dicts, ints, labels) are held fixed.
+    backward's own arguments after (dout, cache) come from ``--arg`` too
+    (deeplearning.ai's ``linear_activation_backward(dA, cache, activation)``).
     """
 
     kind = "forward/backward functions with a cache"
@@ -836,11 +838,13 @@ class CachePairLayer(Layer):
         name: str,
         files: set[str],
         kwargs: dict[str, Any] | None = None,
+        backward_kwargs: dict[str, Any] | None = None,
     ):
         self.fwd, self.bwd = fwd, bwd
         self.name = name
         self.files = files
         self.kwargs = dict(kwargs or {})
+        self.backward_kwargs = dict(backward_kwargs or {})  # after (dout, cache)
         self.inputs = [k for k, v in self.kwargs.items() if _is_float_array(v)]
         self.params = [self._input_param(k) for k in self.inputs]
         self._cache: Any = None
@@ -872,7 +876,9 @@ class CachePairLayer(Layer):
         return self.forward_raw(x.copy())
 
     def _backward(self, dout: Array) -> Any:
-        out = self.call("backward", self.bwd, dout, self._cache)
+        # an argument forward takes too is passed as forward has it now
+        kw = {k: self.kwargs.get(k, v) for k, v in self.backward_kwargs.items()}
+        out = self.call("backward", self.bwd, dout, self._cache, **kw)
         self._grads = {}
         if isinstance(out, tuple):
             self._grads = dict(zip(self.inputs, out[1:], strict=False))
@@ -1769,7 +1775,133 @@ def _adapt_object(
     return layer
 
 
+# ---------------------------------------------------------------------------
+# deeplearning.ai's functional network: forward(X, parameters), compute_cost, backward
+# ---------------------------------------------------------------------------
+
+_FORWARD_OUTPUT_NAMES = ("AL", "A2", "A3", "A", "Y_hat", "yhat")  # what backward calls AL
+_CACHE_NAMES = ("caches", "cache")
+_COST_NAMES = ("compute_cost", "cost", "compute_loss")
+_INIT_NAMES = ("initialize_parameters_deep", "initialize_parameters")
+_INIT_DEFAULTS = {"n_h": 4, "n_y": 1}  # initialize_parameters(n_x, n_h, n_y); n_x from x
+
+
+class FunctionalModel:
+    """deeplearning.ai's network as functions, seen as a model (``params``, ``loss``,
+    ``gradient``): ``L_model_forward(X, parameters) -> (AL, caches)``,
+    ``compute_cost(AL, Y)`` and ``L_model_backward(AL, Y, caches) -> grads`` with
+    ``grads["dW1"]`` the gradient of the cost in ``parameters["W1"]``. x is X, one column
+    per example; Y is 0/1 labels, one row per output; backward's other arguments are
+    bound by name (X, Y, parameters, cache)."""
+
+    def __init__(self, fwd: Callable, bwd: Callable, cost: Callable, params: dict, y: Array):
+        self.fwd, self.bwd, self.cost = fwd, bwd, cost
+        self.params = params
+        self.y = y
+
+    def _forward(self, x: Array) -> tuple[Any, Any]:
+        out = self.fwd(**_by_name(self.fwd, X=x, Y=self.y, parameters=self.params))
+        return out if isinstance(out, tuple) and len(out) == 2 else (out, None)
+
+    def loss(self, x: Array) -> Any:
+        al, _ = self._forward(x)
+        return self.cost(**_by_name(self.cost, AL=al, Y=self.y, parameters=self.params))
+
+    def gradient(self, x: Array) -> dict[str, Any]:
+        al, cache = self._forward(x)
+        grads = self.bwd(
+            **_by_name(self.bwd, AL=al, Y=self.y, X=x, cache=cache, parameters=self.params)
+        )
+        if not isinstance(grads, dict):
+            return {}
+        # "dW1" is W1's gradient; "dA0", "dZ1" name no parameter
+        return {k[1:]: v for k, v in grads.items() if k[:1] == "d" and k[1:] in self.params}
+
+
+def _by_name(fn: Callable, **known: Any) -> dict[str, Any]:
+    """fn's arguments from what the model has, by the names deeplearning.ai gives them."""
+    aliases = {n: "AL" for n in _FORWARD_OUTPUT_NAMES} | {n: "cache" for n in _CACHE_NAMES}
+    aliases |= {"parameters": "parameters", "params": "parameters", "X": "X", "Y": "Y"}
+    return {
+        p.name: known[aliases[p.name]]
+        for p in _params_of(fn)
+        if aliases.get(p.name) in known and p.default is p.empty
+    }
+
+
+def _functional_model(obj: Callable, name: str, files: set[str], a: Args) -> Layer | None:
+    """The layer for deeplearning.ai's L_model_forward / L_model_backward (either named),
+    or None when obj is not one of such a pair."""
+    module = sys.modules.get(getattr(obj, "__module__", ""), None)
+    fname = getattr(obj, "__name__", "")
+    if module is None or not inspect.isfunction(obj):
+        return None
+    if "backward" in fname:
+        bwd, fwd = obj, getattr(module, fname.replace("backward", "forward"), None)
+    else:
+        fwd, bwd = obj, getattr(module, fname.replace("forward", "backward"), None)
+    if not (callable(fwd) and callable(bwd)) or fwd is bwd:
+        return None
+    fnames, bnames = _positional_names(fwd), _positional_names(bwd)
+    if not ({"parameters", "params"} & set(fnames) and {"caches", "cache"} & set(bnames)):
+        return None
+    cost = next(
+        (getattr(module, n) for n in _COST_NAMES if callable(getattr(module, n, None))), None
+    )
+    init = next(
+        (getattr(module, n) for n in _INIT_NAMES if callable(getattr(module, n, None))), None
+    )
+    if cost is None or init is None:
+        what = "compute_cost(AL, Y)" if cost is None else "initialize_parameters_deep(layer_dims)"
+        raise InputError(f"{name}: checking {fwd.__name__}/{bwd.__name__} needs {what} in its file")
+    params = _initial_parameters(init, name, files, a)
+    w1 = params.get("W1")
+    if _is_float_array(w1) and w1.ndim == 2 and w1.shape[1] != a.shape[0]:
+        raise InputError(
+            f"{name}: W1 takes {w1.shape[1]} features a column but x has {a.shape[0]}: "
+            f"add --shape {w1.shape[1]},{a.shape[1] if len(a.shape) > 1 else 32}"
+        )
+    n_y = int(np.shape(params.get(f"W{len(params) // 2}", np.zeros((1, 1))))[0])
+    m = a.shape[1] if len(a.shape) >= 2 else 1
+    y = np.random.default_rng(0).integers(0, 2, (n_y, m)).astype(float)
+    model = FunctionalModel(fwd, bwd, cost, params, y)
+    layer = ModelLayer(model, name, files, {})
+    layer.kind = f"model as functions: {fwd.__name__}, {cost.__name__}, {bwd.__name__}"
+    layer.code_of = lambda during: bwd if during == "backward" else fwd  # type: ignore[method-assign]
+    return layer
+
+
+def _initial_parameters(init: Callable, name: str, files: set[str], a: Args) -> dict:
+    """initialize_parameters_deep(layer_dims) ([n_x, 5, 3, 1] unless --arg layer_dims
+    says otherwise) or initialize_parameters(n_x, n_h, n_y); n_x is x's first size."""
+    n_x = int(a.shape[0])
+    defaults = {"layer_dims": [n_x, 5, 3, 1], "layers_dims": [n_x, 5, 3, 1], "n_x": n_x}
+    kw = {}
+    for p in _params_of(init):
+        if p.name in a.values:
+            kw[p.name] = a.values[p.name]
+            a.used.add(p.name)
+        elif p.name in defaults or p.name in _INIT_DEFAULTS:
+            kw[p.name] = defaults.get(p.name, _INIT_DEFAULTS.get(p.name))
+        elif p.default is p.empty:
+            raise _need(f"{init.__name__}()", [p.name], a)
+    try:
+        with _quiet():
+            params = init(**kw)
+    except Exception as exc:
+        err = user_error(exc, "constructor", files)
+        raise InputError(
+            f"{name}: {init.__name__}() raised {err} (check the --arg values)"
+        ) from None
+    if not isinstance(params, dict) or not any(_is_float_array(v) for v in params.values()):
+        raise InputError(f"{name}: {init.__name__}() returned no dict of parameter arrays")
+    return {k: np.array(v, dtype=float) if _is_float_array(v) else v for k, v in params.items()}
+
+
 def _adapt_function(obj: Callable, dfun: Any, name: str, files: set[str], a: Args) -> Layer:
+    model = None if dfun is not None else _functional_model(obj, name, files, a)
+    if model is not None:
+        return model
     try:
         kw = _call_kwargs(obj, name, a)
     except InputError as exc:
@@ -1790,7 +1922,13 @@ def _adapt_function(obj: Callable, dfun: Any, name: str, files: set[str], a: Arg
         return _flagged_function(obj, flag, name, files, kw)
     partner = _backward_partner(obj)
     if partner is not None:
-        return CachePairLayer(obj, partner, name, files, kw)
+        # deeplearning.ai's linear_activation_backward(dA, cache, activation) takes the
+        # activation its forward took: the same --arg value
+        missing: list[str] = []
+        bkw = a.bind(partner, 2, "call", missing)
+        if missing:
+            raise _need(f"{partner.__qualname__}()", missing, a)
+        return CachePairLayer(obj, partner, name, files, kw, bkw)
     if _returns_loss_and_dx(obj, kw, a.shape):
         return LossFunctionLayer(obj, name, files, kw)
     tl = _torch_function(name, obj, files, kw)

@@ -29,7 +29,7 @@ NAMES = {
     8: "whole models",
     9: "files inside a package",
     10: "issue 10's wrong verdicts",
-    11: "tutorial forms (update in backward, switch, scalar engines)",
+    11: "tutorial forms (update in backward, switch, scalar engines, deeplearning.ai functions)",
 }
 
 

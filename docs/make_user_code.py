@@ -72,6 +72,11 @@ RUNS = {
     "switch_on_output": ["--impl", EX + "tutorial_styles.py:nonlin", "--derivative-of-output"],
     "mg_ok": ["--impl", EX + "scalar_autograd.py:Value.tanh"],
     "mg_bad": ["--impl", EX + "scalar_autograd.py:Value.exp"],
+    "dlai_ok": ["--impl", EX + "dlai_network.py:L_model_backward", "--shape", "5,8"],
+    "dlai_layer": [
+        "--impl", EX + "dlai_network.py:linear_activation_forward", "--shape", "8,5",
+        "--arg", "W=randn:4,8", "--arg", "b=randn:4,1", "--arg", 'activation="relu"',
+    ],
     "mg_div": ["--impl", EX + "scalar_autograd.py:Value.__truediv__", "--arg", "other=3"],
     "bad1": ["--impl", EX + "relu.py:ReLU"],
     "bad2": ["--impl", EX + "leaky_abs.py:leaky"],

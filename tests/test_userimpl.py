@@ -756,3 +756,71 @@ def test_a_nan_parameter_gradient_fails() -> None:
     result = check_impl(case("AffineNanDb"))
     row = next(c for c in result.checks if c.name == "parameter b")
     assert row.status == "fail" and "NaN or inf" in (row.bug or ""), impl_text(result)
+
+
+# ---------------------------------------------------------------------------
+# deeplearning.ai's network as functions: L_model_forward, compute_cost, L_model_backward
+# ---------------------------------------------------------------------------
+
+DLAI = ex("dlai_network.py")
+
+
+def dlai_variant(tmp_path: Path, old: str, new: str) -> str:
+    """examples/dlai_network.py with one line changed: a bug a student would write."""
+    text = Path(DLAI).read_text()
+    assert old in text
+    path = tmp_path / "dnn.py"
+    path.write_text(text.replace(old, new))
+    return str(path)
+
+
+@pytest.mark.parametrize("target", ["L_model_backward", "L_model_forward"])
+def test_a_functional_network_is_checked_whole(target: str) -> None:
+    result = check_impl(f"{DLAI}:{target}", shape=(5, 8))
+    assert result.passed, impl_text(result)
+    assert result.kind == "model as functions: L_model_forward, compute_cost, L_model_backward"
+    assert result.params == ("W1", "b1", "W2", "b2", "W3", "b3")
+
+
+def test_a_functional_network_takes_its_layer_sizes() -> None:
+    result = check_impl(f"{DLAI}:L_model_backward", args={"layer_dims": [64, 7, 1]})
+    assert result.passed and result.params == ("W1", "b1", "W2", "b2"), impl_text(result)
+    with pytest.raises(InputError, match=r"W1 takes 5 features .* add --shape 5,32"):
+        check_impl(f"{DLAI}:L_model_backward", args={"layer_dims": [5, 4, 1]})
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "failed", "bug"),
+    [
+        # the sigmoid's derivative without its (1 - s)
+        ("return dA * s * (1 - s)", "return dA * s", {"W1", "b1", "W2", "b2", "W3", "b3"}, ""),
+        # the 1/m of the cost's mean left out of dW (db keeps it)
+        ("dW = 1 / m * dZ @ A_prev.T", "dW = dZ @ A_prev.T", {"W1", "W2", "W3"}, "1/m"),
+        # ReLU's backward letting the gradient through where Z <= 0
+        ("dZ[Z <= 0] = 0", "dZ[Z <= 0] = dZ[Z <= 0]", {"W1", "b1", "W2", "b2"}, ""),
+    ],
+)
+def test_a_functional_network_with_a_bug_fails(
+    tmp_path: Path, old: str, new: str, failed: set[str], bug: str
+) -> None:
+    result = check_impl(f"{dlai_variant(tmp_path, old, new)}:L_model_backward")
+    got = {c.name.removeprefix("parameter ") for c in result.checks if c.status == "fail"}
+    assert got == failed, impl_text(result)
+    assert all(bug in (c.bug or "") for c in result.checks if c.status == "fail")
+
+
+def test_a_functional_network_without_its_cost_says_what_is_missing(tmp_path: Path) -> None:
+    target = dlai_variant(tmp_path, "def compute_cost(AL, Y):", "def cost_of(AL, Y):")
+    code, out = run("--impl", f"{target}:L_model_backward")
+    assert code == 2 and "needs compute_cost(AL, Y) in its file" in out, out
+
+
+def test_a_layer_pair_gets_the_arguments_its_backward_takes() -> None:
+    # linear_activation_backward(dA, cache, activation) takes the forward's activation:
+    # without it, a TypeError in backward failed correct code
+    args = {"W": "randn:4,8", "b": "randn:4,1", "activation": "relu"}
+    result = check_impl(f"{DLAI}:linear_activation_forward", shape=(8, 5), args=args)
+    assert not any(c.name.startswith("exception") for c in result.checks), impl_text(result)
+    assert result.params == ("W", "b")
+    # its dW and db are the mean cost's, 1/m of the layer's own: said as such
+    assert "taken in backward" in impl_text(result)

@@ -23,9 +23,11 @@ HELP = """\b
 package.module:NAME naming a class with forward(x)/backward(dout) (or
 forward_pass/backward_pass, fn/grad/grad2, __call__/gradient), an instance,
 NAME_forward(x, ...) -> (out, cache) with its NAME_backward(dout, cache),
-a loss returning (loss, dx), a model with params and loss(x, t), a function
-plus --derivative or with a switch f(x, deriv=False), a micrograd Value.tanh,
-or (with torch) a torch.nn.Module, autograd.Function or tensor function.
+a loss returning (loss, dx), a model with params and loss(x, t), deeplearning.ai's
+L_model_backward (with L_model_forward and compute_cost), a function plus
+--derivative or with a switch f(x, deriv=False), a micrograd Value.tanh (or
+Value.__mul__ --arg other=3), or (with torch) a torch.nn.Module,
+autograd.Function or tensor function.
 Constructor and call parameters: --arg NAME=VALUE, e.g.
   --impl layers.py:Affine --arg W=randn:20,10 --arg b=zeros:10 --shape 8,20
   --impl layers.py:SoftmaxWithLoss --arg t=labels:10 --shape 16,10

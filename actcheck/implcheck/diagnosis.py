@@ -48,6 +48,7 @@ def follows_from(linear_bug: str) -> str:
 
 
 MEAN_HINT = " (a mean where a sum is needed?)"
+SUM_HINT = " (a sum where a mean is needed: the 1/m of a mean cost missing?)"
 
 
 def mean_in_backward(m: int) -> str:
@@ -55,7 +56,8 @@ def mean_in_backward(m: int) -> str:
         f"every parameter's gradient is 1/{m} of the true one ({m}: a size of x): the "
         "cost's mean taken in backward, as deeplearning.ai's linear_backward does on purpose "
         "(its dZ is the gradient of the summed loss); actcheck checks the gradient of "
-        f"Σ dout·out, where that 1/{m} is a bug"
+        f"Σ dout·out, where that 1/{m} is a bug; the whole network's check (--impl "
+        "FILE.py:L_model_backward) is where it is right"
     )
 
 
@@ -86,7 +88,9 @@ def batch_divisor(c: float) -> int | None:
 def factor_text(c: float, what: str) -> str:
     if abs(c + 1) < FIT_RTOL:
         return f"sign flip: {what} = -true"
-    hint = MEAN_HINT if batch_divisor(c) else ""
+    # 2× is the commoner bug of a missing 1/2 (x² differentiated as 4x); m >= 3 a missing 1/m
+    many = batch_divisor(1 / c) if c else None
+    hint = MEAN_HINT if batch_divisor(c) else SUM_HINT if many and many > 2 else ""
     return f"constant factor: {what} = {nice(c)} × true{hint}"
 
 

@@ -295,6 +295,26 @@ def check_scalar(module, entry, o, rtol):
     return results
 
 
+def check_dlai(module, entry, o, rng, rtol):
+    """deeplearning.ai's L_model_forward / compute_cost / L_model_backward: each grads["dWl"]
+    against central differences of the cost in parameters["Wl"]."""
+    x = o["x"]
+    parameters = {
+        k: np.array(v, dtype=float)
+        for k, v in module.initialize_parameters_deep(entry["layer_dims"]).items()
+    }
+    y = rng.integers(0, 2, (entry["layer_dims"][-1], x.shape[1])).astype(float)
+
+    def objective():
+        return float(module.compute_cost(module.L_model_forward(x, parameters)[0], y))
+
+    al, caches = module.L_model_forward(x, parameters)
+    grads = module.L_model_backward(al, y, caches)
+    return [
+        compare(k, grads["d" + k], objective, parameters[k], rng, rtol) for k in sorted(parameters)
+    ]
+
+
 def check(entry, rng):
     o = parse_options(entry["options"], rng)
     module, obj = load(entry["impl"])
@@ -357,6 +377,8 @@ def check(entry, rng):
             return elementwise(
                 obj, lambda x: obj(obj(x) if on else x, **{flag: True}), o["x"], rtol
             )
+        if kind == "dlai":
+            return check_dlai(module, entry, o, rng, rtol)
         if kind == "scalar":
             return check_scalar(module, entry, o, rtol)
         if kind == "funcderiv":
