@@ -1794,39 +1794,69 @@ class FunctionalModel:
     per example; Y is 0/1 labels, one row per output; backward's other arguments are
     bound by name (X, Y, parameters, cache)."""
 
-    def __init__(self, fwd: Callable, bwd: Callable, cost: Callable, params: dict, y: Array):
+    def __init__(
+        self,
+        fwd: Callable,
+        bwd: Callable,
+        cost: Callable,
+        params: dict,
+        y: Array,
+        extra: dict[str, Any],
+    ):
         self.fwd, self.bwd, self.cost = fwd, bwd, cost
         self.params = params
         self.y = y
+        self.extra = extra  # --arg values for the functions' other arguments (lambd)
 
     def _forward(self, x: Array) -> tuple[Any, Any]:
-        out = self.fwd(**_by_name(self.fwd, X=x, Y=self.y, parameters=self.params))
+        out = self.fwd(**_by_name(self.fwd, self.extra, X=x, Y=self.y, parameters=self.params))
         return out if isinstance(out, tuple) and len(out) == 2 else (out, None)
 
     def loss(self, x: Array) -> Any:
         al, _ = self._forward(x)
-        return self.cost(**_by_name(self.cost, AL=al, Y=self.y, parameters=self.params))
+        return self.cost(**_by_name(self.cost, self.extra, AL=al, Y=self.y, parameters=self.params))
 
     def gradient(self, x: Array) -> dict[str, Any]:
         al, cache = self._forward(x)
-        grads = self.bwd(
-            **_by_name(self.bwd, AL=al, Y=self.y, X=x, cache=cache, parameters=self.params)
-        )
+        known = {"AL": al, "Y": self.y, "X": x, "cache": cache, "parameters": self.params}
+        grads = self.bwd(**_by_name(self.bwd, self.extra, **known))
         if not isinstance(grads, dict):
             return {}
         # "dW1" is W1's gradient; "dA0", "dZ1" name no parameter
         return {k[1:]: v for k, v in grads.items() if k[:1] == "d" and k[1:] in self.params}
 
 
-def _by_name(fn: Callable, **known: Any) -> dict[str, Any]:
-    """fn's arguments from what the model has, by the names deeplearning.ai gives them."""
-    aliases = {n: "AL" for n in _FORWARD_OUTPUT_NAMES} | {n: "cache" for n in _CACHE_NAMES}
-    aliases |= {"parameters": "parameters", "params": "parameters", "X": "X", "Y": "Y"}
-    return {
-        p.name: known[aliases[p.name]]
-        for p in _params_of(fn)
-        if aliases.get(p.name) in known and p.default is p.empty
-    }
+_MODEL_ALIASES = (
+    {n: "AL" for n in _FORWARD_OUTPUT_NAMES}
+    | {n: "cache" for n in _CACHE_NAMES}
+    | {"parameters": "parameters", "params": "parameters", "X": "X", "Y": "Y"}
+)
+
+
+def _by_name(fn: Callable, extra: dict[str, Any], **known: Any) -> dict[str, Any]:
+    """fn's arguments from what the model has, by the names deeplearning.ai gives them,
+    and from ``extra`` (--arg) for the rest."""
+    kw = {}
+    for p in _params_of(fn):
+        if p.name in extra:
+            kw[p.name] = extra[p.name]
+        elif _MODEL_ALIASES.get(p.name) in known and p.default is p.empty:
+            kw[p.name] = known[_MODEL_ALIASES[p.name]]
+    return kw
+
+
+def _model_extras(fns: Sequence[Callable], a: Args) -> dict[str, Any]:
+    """The --arg values the functions take beyond X, Y, AL, caches and parameters; exit 2
+    naming one that is missing (compute_cost_with_regularization's lambd)."""
+    extra: dict[str, Any] = {}
+    for fn in fns:
+        for p in _params_of(fn):
+            if p.name in a.values:
+                extra[p.name] = a.values[p.name]
+                a.used.add(p.name)
+            elif p.name not in _MODEL_ALIASES and p.default is p.empty:
+                raise _need(f"{fn.__name__}()", [p.name], a)
+    return extra
 
 
 def _functional_model(obj: Callable, name: str, files: set[str], a: Args) -> Layer | None:
@@ -1861,14 +1891,26 @@ def _functional_model(obj: Callable, name: str, files: set[str], a: Args) -> Lay
             f"{name}: W1 takes {w1.shape[1]} features a column but x has {a.shape[0]}: "
             f"add --shape {w1.shape[1]},{a.shape[1] if len(a.shape) > 1 else 32}"
         )
-    n_y = int(np.shape(params.get(f"W{len(params) // 2}", np.zeros((1, 1))))[0])
-    m = a.shape[1] if len(a.shape) >= 2 else 1
-    y = np.random.default_rng(0).integers(0, 2, (n_y, m)).astype(float)
-    model = FunctionalModel(fwd, bwd, cost, params, y)
+    extra = _model_extras((fwd, bwd, cost), a)
+    model = FunctionalModel(fwd, bwd, cost, params, _labels(params, name, a, extra), extra)
     layer = ModelLayer(model, name, files, {})
     layer.kind = f"model as functions: {fwd.__name__}, {cost.__name__}, {bwd.__name__}"
     layer.code_of = lambda during: bwd if during == "backward" else fwd  # type: ignore[method-assign]
     return layer
+
+
+def _labels(params: dict, name: str, a: Args, extra: dict[str, Any]) -> Array:
+    """Y: ``--arg Y=...`` as given, else random 0/1 labels, one row per output of the last
+    layer and one column per example."""
+    n_y = int(np.shape(params.get(f"W{len(params) // 2}", np.zeros((1, 1))))[0])
+    m = a.shape[1] if len(a.shape) >= 2 else 1
+    given = extra.pop("Y", None)
+    if given is None:
+        return np.random.default_rng(0).integers(0, 2, (n_y, m)).astype(float)
+    y = np.asarray(given, dtype=float)
+    if y.size != n_y * m:
+        raise InputError(f"{name}: Y has {y.size} labels for {n_y} output(s) × {m} examples")
+    return y.reshape(n_y, m)
 
 
 def _initial_parameters(init: Callable, name: str, files: set[str], a: Args) -> dict:
@@ -1895,7 +1937,7 @@ def _initial_parameters(init: Callable, name: str, files: set[str], a: Args) -> 
         ) from None
     if not isinstance(params, dict) or not any(_is_float_array(v) for v in params.values()):
         raise InputError(f"{name}: {init.__name__}() returned no dict of parameter arrays")
-    return {k: np.array(v, dtype=float) if _is_float_array(v) else v for k, v in params.items()}
+    return {k: np.array(v) if _is_float_array(v) else v for k, v in params.items()}
 
 
 def _adapt_function(obj: Callable, dfun: Any, name: str, files: set[str], a: Args) -> Layer:

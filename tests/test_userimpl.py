@@ -824,3 +824,29 @@ def test_a_layer_pair_gets_the_arguments_its_backward_takes() -> None:
     assert result.params == ("W", "b")
     # its dW and db are the mean cost's, 1/m of the layer's own: said as such
     assert "taken in backward" in impl_text(result)
+
+
+def test_a_functional_network_takes_labels_and_other_arguments(tmp_path: Path) -> None:
+    y = [[0, 1, 1, 0, 1, 0, 0, 1]]
+    assert check_impl(f"{DLAI}:L_model_backward", shape=(5, 8), args={"Y": y}).passed
+    with pytest.raises(InputError, match="Y has 3 labels for 1 output"):
+        check_impl(f"{DLAI}:L_model_backward", shape=(5, 8), args={"Y": [[0, 1, 1]]})
+    # an L2 penalty in the cost, which backward leaves out: lambd comes from --arg
+    target = dlai_variant(
+        tmp_path,
+        "    return np.squeeze(cost)",
+        "    l2 = sum(np.sum(parameters[k] ** 2) for k in parameters if k[0] == 'W')\n"
+        "    return np.squeeze(cost) + lambd / (2 * m) * l2",
+    )
+    Path(target).write_text(
+        Path(target)
+        .read_text()
+        .replace("def compute_cost(AL, Y):", "def compute_cost(AL, Y, parameters, lambd):")
+    )
+    with pytest.raises(InputError, match=r"compute_cost\(\) needs lambd: add --arg lambd="):
+        check_impl(f"{target}:L_model_backward")
+    result = check_impl(f"{target}:L_model_backward", args={"lambd": 0.7})
+    failed = {c.name for c in result.checks if c.status == "fail"}
+    assert failed == {"parameter W1", "parameter W2", "parameter W3"}, impl_text(result)
+    w1 = next(c for c in result.checks if c.name == "parameter W1")
+    assert w1.bug.startswith("regularization missing from backward: dW1 = true - 0.0219·W1")

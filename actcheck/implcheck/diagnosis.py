@@ -97,7 +97,8 @@ def factor_text(c: float, what: str) -> str:
 def penalty_bug(
     analytic: Array, numerical: Array, bound: Array, along: Array, signs: Array, name: str
 ) -> str | None:
-    """dW = true + c·W (L2) or + c·sign(W) (L1): a regulariser's gradient added in backward.
+    """dW = true + c·W (L2) or + c·sign(W) (L1): a regulariser's gradient added in backward
+    (c > 0), or one the loss has and backward leaves out (c < 0).
 
     ``along``/``signs``: W and sign(W) seen along each compared direction.
     """
@@ -109,7 +110,16 @@ def penalty_bug(
         c = float(np.sum(r * v)) / den
         if c == 0 or not np.all(np.abs(r - c * v) <= bound + FIT_RTOL * np.abs(numerical)):
             continue
-        lam = f"2λ{name} with λ = {c / 2:.3g}" if what == "L2" else f"λ·{term} with λ = {c:.3g}"
+        lam = (
+            f"2λ{name} with λ = {abs(c) / 2:.3g}"
+            if what == "L2"
+            else f"λ·{term} with λ = {abs(c):.3g}"
+        )
+        if c < 0:  # the loss has a penalty whose gradient backward leaves out
+            return (
+                f"regularization missing from backward: d{name} = true - {-c:.3g}·{term}: the "
+                f"loss adds an {what} penalty whose gradient ({lam}) backward leaves out"
+            )
         return (
             f"regularization added in backward: d{name} = true + {c:.3g}·{term} (the gradient "
             f"of an {what} penalty, {lam}); right only if the loss adds that penalty too. "
