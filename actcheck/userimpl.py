@@ -35,6 +35,7 @@ import inspect
 import io
 import math
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -383,6 +384,7 @@ class Layer:
 
     kind = "layer"
     name = "?"
+    arg_names: list[str] | None = None  # what --arg may name, where the usual words mislead
     params: list[ParamRef]
     files: set[str]
     has_dx = True  # False for a whole model: only its parameters have gradients
@@ -1305,6 +1307,7 @@ class ModelLayer(Layer):
 
     kind = "model (params, loss)"
     has_dx = False
+    loss_name: str | None = None  # the user's cost function, when it is one of its own
 
     def __init__(self, obj: Any, name: str, files: set[str], kwargs: dict[str, Any]):
         self.obj = obj
@@ -1486,7 +1489,13 @@ class Args:
             v = "labels:10"
         elif low.endswith("_param") or low.endswith("_params"):
             v = "'{}'"
-        elif low in ("p", "rate", "dropout_ratio", "alpha", "reg", "eps", "momentum"):
+        elif low in ("p", "rate", "dropout_ratio", "alpha", "reg", "eps", "momentum") or low in (
+            "keep_prob",
+            "lambd",
+            "lam",
+            "lmbda",
+            "l2_lambda",
+        ):
             v = "0.5"
         elif any(k in low for k in ("size", "dim", "n_", "num", "pool", "stride", "pad", "c1")):
             v = "16" if "stride" not in low and "pad" not in low else "1"
@@ -1657,9 +1666,14 @@ def adapt(
         )
     unused = sorted(set(a.values) - a.used)
     if unused:
+        takes = getattr(layer, "arg_names", None)
+        where = (
+            f"(it takes {', '.join(takes)})"
+            if takes
+            else ("(neither its constructor nor its forward call)")
+        )
         raise InputError(
-            f"--arg {unused[0]}: {loaded.spec} takes no parameter {unused[0]!r} "
-            "(neither its constructor nor its forward call)"
+            f"--arg {unused[0]}: {loaded.spec} takes no parameter {unused[0]!r} {where}"
         )
     return layer
 
@@ -1833,6 +1847,13 @@ _MODEL_ALIASES = (
 )
 
 
+def _model_alias(param: str) -> str | None:
+    """What a function's parameter called ``param`` is: a3, A2, AL, Y_hat -> "AL", ..."""
+    if param in _MODEL_ALIASES:
+        return _MODEL_ALIASES[param]
+    return "AL" if re.fullmatch(r"(a\d*|al|y_?hat|probs?)", param.lower()) else None
+
+
 def _by_name(fn: Callable, extra: dict[str, Any], **known: Any) -> dict[str, Any]:
     """fn's arguments from what the model has, by the names deeplearning.ai gives them,
     and from ``extra`` (--arg) for the rest."""
@@ -1840,8 +1861,8 @@ def _by_name(fn: Callable, extra: dict[str, Any], **known: Any) -> dict[str, Any
     for p in _params_of(fn):
         if p.name in extra:
             kw[p.name] = extra[p.name]
-        elif _MODEL_ALIASES.get(p.name) in known and p.default is p.empty:
-            kw[p.name] = known[_MODEL_ALIASES[p.name]]
+        elif _model_alias(p.name) in known and p.default is p.empty:
+            kw[p.name] = known[_model_alias(p.name)]
     return kw
 
 
@@ -1854,7 +1875,7 @@ def _model_extras(fns: Sequence[Callable], a: Args) -> dict[str, Any]:
             if p.name in a.values:
                 extra[p.name] = a.values[p.name]
                 a.used.add(p.name)
-            elif p.name not in _MODEL_ALIASES and p.default is p.empty:
+            elif _model_alias(p.name) is None and p.default is p.empty:
                 raise _need(f"{fn.__name__}()", [p.name], a)
     return extra
 
@@ -1867,17 +1888,17 @@ def _functional_model(obj: Callable, name: str, files: set[str], a: Args) -> Lay
     if module is None or not inspect.isfunction(obj):
         return None
     if "backward" in fname:
-        bwd, fwd = obj, getattr(module, fname.replace("backward", "forward"), None)
+        bwd, (fwd, suffix) = obj, _partner(module, fname.replace("backward", "forward"))
     else:
-        fwd, bwd = obj, getattr(module, fname.replace("forward", "backward"), None)
+        fwd, (bwd, suffix) = obj, _partner(module, fname.replace("forward", "backward"))
     if not (callable(fwd) and callable(bwd)) or fwd is bwd:
         return None
     fnames, bnames = _positional_names(fwd), _positional_names(bwd)
     if not ({"parameters", "params"} & set(fnames) and {"caches", "cache"} & set(bnames)):
         return None
-    cost = next(
-        (getattr(module, n) for n in _COST_NAMES if callable(getattr(module, n, None))), None
-    )
+    # backward_propagation_with_regularization goes with compute_cost_with_regularization
+    costs = [n + suffix for n in _COST_NAMES if suffix] + list(_COST_NAMES)
+    cost = next((getattr(module, n) for n in costs if callable(getattr(module, n, None))), None)
     init = next(
         (getattr(module, n) for n in _INIT_NAMES if callable(getattr(module, n, None))), None
     )
@@ -1895,8 +1916,24 @@ def _functional_model(obj: Callable, name: str, files: set[str], a: Args) -> Lay
     model = FunctionalModel(fwd, bwd, cost, params, _labels(params, name, a, extra), extra)
     layer = ModelLayer(model, name, files, {})
     layer.kind = f"model as functions: {fwd.__name__}, {cost.__name__}, {bwd.__name__}"
+    layer.loss_name = cost.__name__
+    inits = ", ".join(p.name for p in _params_of(init))
+    layer.arg_names = [f"{inits} for {init.__name__}()", "Y", *extra]
     layer.code_of = lambda during: bwd if during == "backward" else fwd  # type: ignore[method-assign]
     return layer
+
+
+def _partner(module: Any, name: str) -> tuple[Any, str]:
+    """The function called ``name`` in module, or, failing that, the one named by a prefix
+    of it at an underscore (forward_propagation for backward_propagation_with_dropout's
+    forward_propagation_with_dropout), with the suffix left over ("" or "_with_dropout")."""
+    cut = len(name)
+    while cut > 0:
+        fn = getattr(module, name[:cut], None)
+        if callable(fn):
+            return fn, name[cut:]
+        cut = name.rfind("_", 0, cut)
+    return None, ""
 
 
 def _labels(params: dict, name: str, a: Args, extra: dict[str, Any]) -> Array:
@@ -1932,9 +1969,9 @@ def _initial_parameters(init: Callable, name: str, files: set[str], a: Args) -> 
             params = init(**kw)
     except Exception as exc:
         err = user_error(exc, "constructor", files)
-        raise InputError(
-            f"{name}: {init.__name__}() raised {err} (check the --arg values)"
-        ) from None
+        given = [k for k in kw if k in a.values]
+        hint = f" (check --arg {', '.join(given)})" if given else ""
+        raise InputError(f"{name}: {init.__name__}() raised {err}{hint}") from None
     if not isinstance(params, dict) or not any(_is_float_array(v) for v in params.values()):
         raise InputError(f"{name}: {init.__name__}() returned no dict of parameter arrays")
     return {k: np.array(v) if _is_float_array(v) else v for k, v in params.items()}

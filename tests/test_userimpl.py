@@ -850,3 +850,67 @@ def test_a_functional_network_takes_labels_and_other_arguments(tmp_path: Path) -
     assert failed == {"parameter W1", "parameter W2", "parameter W3"}, impl_text(result)
     w1 = next(c for c in result.checks if c.name == "parameter W1")
     assert w1.bug.startswith("regularization missing from backward: dW1 = true - 0.0219·W1")
+
+
+def test_a_parameter_at_a_kink_of_the_output_passes_between_its_slopes(tmp_path: Path) -> None:
+    # an example whose features are all 0 puts Z1 = b1 = 0 (initialize_parameters_deep's
+    # zeros) right on ReLU's kink: the central difference is the mean of the two slopes,
+    # and relu_backward's 0 there is one of them
+    x = np.random.default_rng(1).normal(size=(5, 8))
+    x[:, 3] = 0.0
+    result = check_impl(f"{DLAI}:L_model_backward", x=x)
+    assert result.passed, impl_text(result)
+    row = next(c for c in result.checks if c.name == "parameter b1")
+    assert "at a kink, between its one-sided derivatives" in row.details
+    # ReLU's gradient let through where Z < 0 still fails with that kink in the batch
+    leaky = dlai_variant(tmp_path, "dZ[Z <= 0] = 0", "dZ[Z == 0] = 0")
+    assert not check_impl(f"{leaky}:L_model_backward", x=x).passed
+
+
+COURSE2 = str(Path(__file__).parent / "dlai_course2.py")
+
+
+@pytest.mark.parametrize(
+    ("target", "args"),
+    [
+        ("backward_propagation", {}),
+        # its forward is forward_propagation, its cost compute_cost_with_regularization
+        ("backward_propagation_with_regularization", {"lambd": 0.7}),
+        # dropout's masks come from np.random.seed(1) in forward: the same on every call
+        ("backward_propagation_with_dropout", {"keep_prob": 0.8}),
+    ],
+)
+def test_the_second_course_networks_pass(target: str, args: dict) -> None:
+    result = check_impl(f"{COURSE2}:{target}", shape=(5, 8), args=args)
+    assert result.passed, impl_text(result)
+    assert result.params == ("W1", "b1", "W2", "b2", "W3", "b3")
+
+
+def test_the_second_course_asks_for_keep_prob() -> None:
+    code, out = run("--impl", f"{COURSE2}:backward_propagation_with_dropout")
+    assert code == 2 and "needs keep_prob: add --arg keep_prob=0.5" in out, out
+
+
+def test_a_functional_network_whose_forward_raises_says_where(tmp_path: Path) -> None:
+    # the model's own rows report it; looking for its layers afterwards must not crash
+    target = dlai_variant(tmp_path, "np.maximum(0, Z)", "np.maximumum(0, Z)")
+    result = check_impl(f"{target}:L_model_backward", shape=(5, 8))
+    assert [c.name for c in result.checks if c.status == "fail"] == ["exception in forward"]
+    assert result.kind.startswith("model as functions")
+
+
+def test_a_functional_network_names_its_setup_errors(tmp_path: Path) -> None:
+    # a bug in the file's own initialize_parameters_deep is no --arg mistake
+    target = dlai_variant(tmp_path, "np.zeros((layer_dims[i], 1))", "np.zeros(layer_dims[i], 1)")
+    with pytest.raises(InputError, match=r"initialize_parameters_deep\(\) raised TypeError") as e:
+        check_impl(f"{target}:L_model_backward")
+    assert "--arg" not in str(e.value)
+    with pytest.raises(InputError, match=r"takes no parameter 'layers' \(it takes layer_dims for"):
+        check_impl(f"{DLAI}:L_model_backward", args={"layers": [64, 1]})
+
+
+def test_a_wrong_cost_is_named_as_a_suspect(tmp_path: Path) -> None:
+    target = dlai_variant(tmp_path, "np.log(1 - AL)", "np.log(1 - np.log(AL))")
+    result = check_impl(f"{target}:L_model_backward", shape=(5, 8))
+    bugs = [c.bug or "" for c in result.checks if c.status == "fail"]
+    assert len(bugs) == 6 and all("compute_cost may be the one that is wrong" in b for b in bugs)

@@ -341,6 +341,8 @@ def _layer_rows(
     except KeyboardInterrupt as stop:  # before a layer's first row (or between layers)
         rows.append(_interrupted_row(model, getattr(stop, "during", None)))
         cut = True
+    except UserCodeError:  # the model's own forward raised: its rows say so already
+        pass
     for k in failed:  # "Affine2: dW wrong, the other layers pass"
         others = f"; the other layers pass ({', '.join(passed)})" if passed else ""
         rows[k] = dataclasses.replace(rows[k], details=rows[k].details + others)

@@ -61,6 +61,13 @@ def mean_in_backward(m: int) -> str:
     )
 
 
+def cost_or_backward(cost: str) -> str:
+    return (
+        f"every parameter disagrees: the backward's gradient and {cost} are not the same "
+        f"cost, so {cost} may be the one that is wrong (backward's dAL must be its derivative)"
+    )
+
+
 def factor_bug(analytic: Array, numerical: Array, bound: Array, what: str) -> str | None:
     """'sign flip' / 'constant factor' when analytic = c·numerical for one c != 1."""
     c = fitted_factor(analytic, numerical, bound)

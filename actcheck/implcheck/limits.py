@@ -40,3 +40,4 @@ CLASSIFY_SHARE = 0.95  # a bug pattern must explain this share of the failing po
 MIN_CLASSIFY_POINTS = 20  # ... testable at this many
 FLOAT32_REL = (3e-9, 1e-6)  # median relative error of float32 rounding seen in a float64 check
 SMALL_REL = 1e-2  # failing errors all below this relative size: "small errors", an approximation
+KINK_APART = 4.0  # one-sided slopes this many error bounds apart: a kink, not curvature
