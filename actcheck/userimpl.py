@@ -385,6 +385,7 @@ class Layer:
     kind = "layer"
     name = "?"
     arg_names: list[str] | None = None  # what --arg may name, where the usual words mislead
+    batch_mean = False  # parameter gradients of the batch's mean: 1/m of the VJP's (set once)
     params: list[ParamRef]
     files: set[str]
     has_dx = True  # False for a whole model: only its parameters have gradients

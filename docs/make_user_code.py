@@ -76,6 +76,7 @@ RUNS = {
     "dlai_layer": [
         "--impl", EX + "dlai_network.py:linear_activation_forward", "--shape", "8,5",
         "--arg", "W=randn:4,8", "--arg", "b=randn:4,1", "--arg", 'activation="relu"',
+        "--batch-mean",
     ],
     "mg_div": ["--impl", EX + "scalar_autograd.py:Value.__truediv__", "--arg", "other=3"],
     "bad1": ["--impl", EX + "relu.py:ReLU"],

@@ -106,6 +106,16 @@ class AffineBadDb(Affine):
         return dx
 
 
+class AffineMean(Affine):
+    """dW and db of the batch's mean (deeplearning.ai's convention, in cs231n's layout)."""
+
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.dW /= len(dout)
+        self.db /= len(dout)
+        return dx
+
+
 class AffineNanDb(Affine):
     def backward(self, dout):
         dx = super().backward(dout)

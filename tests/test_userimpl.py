@@ -626,7 +626,7 @@ def test_every_parameter_at_one_over_m_is_named_as_the_mean_in_backward() -> Non
     result = check_impl(case("dl_linear_forward"), args=args, shape=(4, 5))
     text = impl_text(result)
     assert not result.passed
-    assert "1/5 × true" in text and "the cost's mean taken in backward" in text, text
+    assert "1/5 × true" in text and "the mean over the batch, taken in backward" in text, text
     # one parameter alone at 1/64 stays the plain 'a mean where a sum is needed?'
     alone = impl_text(check_impl(case("AffineBadDb")))
     assert "a mean where a sum" in alone and "taken in backward" not in alone
@@ -822,8 +822,22 @@ def test_a_layer_pair_gets_the_arguments_its_backward_takes() -> None:
     result = check_impl(f"{DLAI}:linear_activation_forward", shape=(8, 5), args=args)
     assert not any(c.name.startswith("exception") for c in result.checks), impl_text(result)
     assert result.params == ("W", "b")
-    # its dW and db are the mean cost's, 1/m of the layer's own: said as such
-    assert "taken in backward" in impl_text(result)
+    # its dW and db are the mean cost's, 1/m of the layer's own: said as such, and
+    # --batch-mean checks them so
+    assert "taken in backward" in impl_text(result) and "--batch-mean" in impl_text(result)
+    mean = check_impl(f"{DLAI}:linear_activation_forward", shape=(8, 5), args=args, batch_mean=True)
+    assert mean.passed, impl_text(mean)
+    w = next(c for c in mean.checks if c.name == "parameter W")
+    assert "times 5: the gradient of the mean over 5" in w.details
+
+
+def test_batch_mean_takes_the_size_that_fits_and_still_fails_a_half_mean() -> None:
+    # cs231n's layout, rows of x: dw and db both divided by N = 64 pass with --batch-mean
+    assert check_impl(case("AffineMean"), batch_mean=True).passed
+    assert not check_impl(case("AffineMean")).passed
+    # db a mean and dW a sum: no one m fits both
+    result = check_impl(case("AffineBadDb"), batch_mean=True)
+    assert {c.name for c in result.checks if c.status == "fail"} == {"parameter W"}
 
 
 def test_a_functional_network_takes_labels_and_other_arguments(tmp_path: Path) -> None:

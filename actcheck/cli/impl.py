@@ -74,6 +74,12 @@ _option = functools.partial(click.option, cls=ScopedOption, scope=SCOPE)
 def impl_options(f: Callable) -> Callable:
     """The options that only mean something with --impl (shown in this order)."""
     f = _option(
+        "--batch-mean",
+        is_flag=True,
+        help="With --impl: parameter gradients are of the mean over the batch, dW/m "
+        "(deeplearning.ai's linear_backward); they are checked times m, m a size of x.",
+    )(f)
+    f = _option(
         "--derivative-of-output",
         is_flag=True,
         help="With --derivative or a deriv=False switch: the derivative takes the output "
@@ -119,6 +125,7 @@ def run_impl(
     seed: int,
     allow_inplace: bool,
     derivative_of_output: bool,
+    batch_mean: bool,
     as_json: bool,
     timeout: float = defaults.IMPL_TIMEOUT,
 ) -> None:
@@ -141,6 +148,7 @@ def run_impl(
                 seed=seed,
                 allow_inplace=allow_inplace,
                 derivative_of_output=derivative_of_output,
+                batch_mean=batch_mean,
                 timeout=timeout,
                 waiting=lambda phase: status(doing(phase)),
             )

@@ -79,6 +79,7 @@ def check_impl(
     seed: int = IMPL_SEED,
     allow_inplace: bool = False,
     derivative_of_output: bool = False,
+    batch_mean: bool = False,
 ) -> ImplResult:
     """Check a user's layer: backward against forward, parameter gradients, detectors.
 
@@ -94,6 +95,9 @@ def check_impl(
     over [-10, 10] plus, for elementwise layers, the tails out to ±1000).
     ``derivative_of_output``: a function's derivative takes the output y = f(x), not x
     (``sigmoid_derivative(s) = s*(1-s)``; a tutorial's ``nonlin(l1, deriv=True)``).
+    ``batch_mean``: the parameters' gradients are of the mean over the batch, 1/m of the
+    vector-Jacobian product (deeplearning.ai's ``linear_backward``): checked times m, for
+    the one size m of x that makes every one of them agree.
     """
     if x is not None:
         x = np.asarray(x)
@@ -114,7 +118,7 @@ def check_impl(
     with _seeded_global_rng(seed):  # the user's np.random draws (weights, masks) repeat
         return _check(
             target, derivative, x, args, order, x_range, shape, dt, seed, allow_inplace,
-            derivative_of_output,
+            derivative_of_output, batch_mean,
         )  # fmt: skip
 
 
@@ -147,6 +151,7 @@ def _check(
     seed: int,
     allow_inplace: bool,
     derivative_of_output: bool,
+    batch_mean: bool,
 ) -> ImplResult:
     values = materialize(as_arg_values(args), dt, shape[0], np.random.default_rng(seed + 1))
     if order not in (1, 2):
@@ -154,6 +159,7 @@ def _check(
     layer = _layer(target, derivative, values, shape, order)
     if derivative_of_output:
         _on_output(layer)
+    layer.batch_mean = batch_mean
     if hasattr(layer, "to_dtype"):
         layer.to_dtype(dt)
     rng = np.random.default_rng(seed)

@@ -585,6 +585,8 @@ def parameters(s: Subject, rng: np.random.Generator) -> list[Check]:
     """Every confirmed parameter's stored gradient against the numerical one. When every
     one is 1/m of the true gradient, m a size of x, the bug says that this is the cost's
     mean taken in backward (deeplearning.ai's linear_backward does it on purpose)."""
+    if s.layer.batch_mean and s.params:
+        return of_batch_mean(s, rng)
     checked = [parameter(s, p, rng) for p in s.params]
     rows = [row for row, _ in checked]
     divisors = {m for _, m in checked}
@@ -599,9 +601,25 @@ def parameters(s: Subject, rng: np.random.Generator) -> list[Check]:
     return rows
 
 
-def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> tuple[Check, int | None]:
+def of_batch_mean(s: Subject, rng: np.random.Generator) -> list[Check]:
+    """--batch-mean: every stored gradient times m against d(Σ dout·y)/dp, for the size m
+    of x (its last axis first: deeplearning.ai's examples are columns) that makes all of
+    them agree; else the rows of the size whose fewest fail."""
+    tried = []
+    for m in dict.fromkeys(reversed(s.x.shape)):
+        rows = [parameter(s, p, rng, times=m)[0] for p in s.params]
+        if all(r.status != "fail" for r in rows):
+            return rows
+        tried.append(rows)
+    return min(tried, key=lambda rows: sum(r.status == "fail" for r in rows))
+
+
+def parameter(
+    s: Subject, p: ParamRef, rng: np.random.Generator, times: int = 1
+) -> tuple[Check, int | None]:
     """d(Σ dout·y)/dp, entry by entry for small p, else along random directions; and m
-    when the stored gradient failed as 1/m of the true one."""
+    when the stored gradient failed as 1/m of the true one. ``times``: the stored gradient
+    is of the batch's mean over ``times`` examples (--batch-mean)."""
     r = s.layer.vjp(s.x, s.dout)
     g = p.grad()  # read at once: a later forward may overwrite what backward stored
     v0 = p.get().copy()
@@ -618,7 +636,7 @@ def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> tuple[Check,
             where="backward",
             bug="wrong parameter-gradient shape (a missing sum over the batch?)",
         ), None
-    g = g.reshape(v0.shape)
+    g = g.reshape(v0.shape) * times
     dn = s.dout.astype(np.float64)
     # the numerical side runs in the parameter's dtype and in num_dtype (float64 where the
     # layer has a float64 version): the coarser of the two; the stored gradient is judged
@@ -646,6 +664,8 @@ def parameter(s: Subject, p: ParamRef, rng: np.random.Generator) -> tuple[Check,
     )
     how = "entry by entry" if entrywise else f"{PROJECTIONS} random projections"
     source = f"; {p.source}" if p.source else ""
+    if times != 1:
+        source += f"; times {times}: the gradient of the mean over {times} (--batch-mean)"
 
     divisor: list[int | None] = [None]  # set by diagnose, which runs on a failure only
 

@@ -54,10 +54,10 @@ SUM_HINT = " (a sum where a mean is needed: the 1/m of a mean cost missing?)"
 def mean_in_backward(m: int) -> str:
     return (
         f"every parameter's gradient is 1/{m} of the true one ({m}: a size of x): the "
-        "cost's mean taken in backward, as deeplearning.ai's linear_backward does on purpose "
-        "(its dZ is the gradient of the summed loss); actcheck checks the gradient of "
-        f"Σ dout·out, where that 1/{m} is a bug; the whole network's check (--impl "
-        "FILE.py:L_model_backward) is where it is right"
+        "gradient of the mean over the batch, taken in backward; right where that is the "
+        "convention (deeplearning.ai's linear_backward divides by m on purpose, its dZ being "
+        "the summed loss's gradient): check it so with --batch-mean, or check the whole "
+        "network (--impl FILE.py:L_model_backward)"
     )
 
 
