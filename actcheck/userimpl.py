@@ -1525,9 +1525,8 @@ def _construct(cls: type, name: str, files: set[str], args: Args) -> Any:
     except Exception as exc:
         err = user_error(exc, "constructor", files)
         given = ", ".join(f"{k}=..." for k in kw)
-        raise InputError(
-            f"{name}: {cls.__name__}({given}) raised {err} (check the --arg values)"
-        ) from None
+        hint = " (check the --arg values)" if kw else ""
+        raise InputError(f"{name}: {cls.__name__}({given}) raised {err}{hint}") from None
 
 
 @dataclass(frozen=True)

@@ -928,3 +928,14 @@ def test_a_wrong_cost_is_named_as_a_suspect(tmp_path: Path) -> None:
     result = check_impl(f"{target}:L_model_backward", shape=(5, 8))
     bugs = [c.bug or "" for c in result.checks if c.status == "fail"]
     assert len(bugs) == 6 and all("compute_cost may be the one that is wrong" in b for b in bugs)
+
+
+def test_a_constructor_that_raises_without_arguments_blames_no_arg(tmp_path: Path) -> None:
+    path = tmp_path / "layer.py"
+    path.write_text(
+        "import numpy as np\n\n\nclass Layer:\n    def __init__(self):\n"
+        "        self.W = np.zeros(3, 1)\n\n    def forward(self, x):\n        return x\n\n"
+        "    def backward(self, dout):\n        return dout\n"
+    )
+    code, out = run("--impl", f"{path}:Layer")
+    assert code == 2 and "Layer() raised TypeError" in out and "--arg" not in out, out
