@@ -939,3 +939,14 @@ def test_a_constructor_that_raises_without_arguments_blames_no_arg(tmp_path: Pat
     )
     code, out = run("--impl", f"{path}:Layer")
     assert code == 2 and "Layer() raised TypeError" in out and "--arg" not in out, out
+
+
+def test_the_planar_network_of_the_first_course(tmp_path: Path) -> None:
+    planar = Path(__file__).parent / "dlai_planar.py"
+    result = check_impl(f"{planar}:backward_propagation", shape=(2, 40))
+    assert result.passed and result.params == ("W1", "b1", "W2", "b2"), impl_text(result)
+    # tanh's derivative written 1 - A1 instead of 1 - A1²
+    bad = tmp_path / "planar.py"
+    bad.write_text(planar.read_text().replace("(1 - np.power(A1, 2))", "(1 - A1)"))
+    result = check_impl(f"{bad}:backward_propagation", shape=(2, 40))
+    assert {c.name for c in result.checks if c.status == "fail"} == {"parameter W1", "parameter b1"}
