@@ -1061,6 +1061,10 @@ class ScalarAutogradLayer(FunctionLayer):
                 f"{cls.__name__}.{method}() needs {', '.join(missing)}: add "
                 + " ".join(f"--arg {m}=3" for m in missing)
             )
+        for k, v in kw.items():  # a scalar engine's operation takes numbers (or Values)
+            if not _is_number(v):
+                got = f"an array of shape {v.shape}" if isinstance(v, np.ndarray) else repr(v)
+                raise InputError(f"--arg {k}: {cls.__name__}.{method}() takes a number, got {got}")
         super().__init__(self._values, self._grads, name, files, kw)
         self.kind = "scalar autograd: data, backward(), grad"
         self.operands = tuple(k for k, v in kw.items() if _is_number(v) and self._takes_value(k))
@@ -1944,7 +1948,10 @@ def _labels(params: dict, name: str, a: Args, extra: dict[str, Any]) -> Array:
     given = extra.pop("Y", None)
     if given is None:
         return np.random.default_rng(0).integers(0, 2, (n_y, m)).astype(float)
-    y = np.asarray(given, dtype=float)
+    try:
+        y = np.asarray(given, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: Y must be numbers (0/1 labels), got {given!r}") from None
     if y.size != n_y * m:
         raise InputError(f"{name}: Y has {y.size} labels for {n_y} output(s) × {m} examples")
     return y.reshape(n_y, m)
@@ -1974,6 +1981,10 @@ def _initial_parameters(init: Callable, name: str, files: set[str], a: Args) -> 
         raise InputError(f"{name}: {init.__name__}() raised {err}{hint}") from None
     if not isinstance(params, dict) or not any(_is_float_array(v) for v in params.values()):
         raise InputError(f"{name}: {init.__name__}() returned no dict of parameter arrays")
+    empty = [k for k, v in params.items() if isinstance(v, np.ndarray) and v.size == 0]
+    if empty:
+        shape = np.shape(params[empty[0]])
+        raise InputError(f"{name}: {init.__name__}() made {empty[0]} empty, of shape {shape}")
     return {k: np.array(v) if _is_float_array(v) else v for k, v in params.items()}
 
 

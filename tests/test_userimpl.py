@@ -950,3 +950,22 @@ def test_the_planar_network_of_the_first_course(tmp_path: Path) -> None:
     bad.write_text(planar.read_text().replace("(1 - np.power(A1, 2))", "(1 - A1)"))
     result = check_impl(f"{bad}:backward_propagation", shape=(2, 40))
     assert {c.name for c in result.checks if c.status == "fail"} == {"parameter W1", "parameter b1"}
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [('"s"', "got 's'"), ("randn:64,32", "got an array of shape (64, 32)"), ("true", "got True")],
+)
+def test_a_scalar_operation_refuses_what_is_no_number(value: str, said: str) -> None:
+    code, out = run("--impl", ex("scalar_autograd.py:Value.__mul__"), "--arg", f"other={value}")
+    assert code == 2 and f"Value.__mul__() takes a number, {said}" in out, out
+    assert len(out.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [('Y="x"', "Y must be numbers"), ("layer_dims=[64, 0, 1]", "made W1 empty")],
+)
+def test_a_functional_network_refuses_bad_values(value: str, said: str) -> None:
+    code, out = run("--impl", f"{DLAI}:L_model_backward", "--arg", value)
+    assert code == 2 and said in out and len(out.strip().splitlines()) == 1, out
