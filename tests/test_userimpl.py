@@ -969,3 +969,22 @@ def test_a_scalar_operation_refuses_what_is_no_number(value: str, said: str) -> 
 def test_a_functional_network_refuses_bad_values(value: str, said: str) -> None:
     code, out = run("--impl", f"{DLAI}:L_model_backward", "--arg", value)
     assert code == 2 and said in out and len(out.strip().splitlines()) == 1, out
+
+
+@pytest.mark.parametrize(
+    ("derivative", "bug"),
+    [
+        (lambda x: np.zeros_like(x), None),
+        (lambda x: 0.5 * np.power(3.0, x) * np.log(3.0), "constant factor: backward = 1/2"),
+    ],
+)
+def test_a_fast_growing_function_is_judged_at_each_point_by_its_own_size(derivative, bug) -> None:
+    # the rounding floors follow the values near each x, not 3**40 at the far end of the
+    # probe range: a wrong derivative of 3**x is wrong nearly everywhere, not at 2 points
+    result = check_impl(lambda x: np.power(3.0, x), derivative)
+    row = next(c for c in result.checks if c.name == "dx vs numerical derivative")
+    wrong = int(row.details.split("wrong at ")[1].split(" of ")[0])
+    assert row.status == "fail" and wrong > 8000, row.details
+    assert bug is None or (row.bug or "").startswith(bug)
+    right = check_impl(lambda x: np.power(3.0, x), lambda x: np.power(3.0, x) * np.log(3.0))
+    assert right.passed, impl_text(right)

@@ -232,8 +232,11 @@ def points_row(
         engine_bound = engine_bound[keep]
     # the tails' outputs may all be tiny (σ'(±30) ~ 1e-13) while the formula's terms are
     # of the size seen on ordinary points: the rounding floors take those too
-    seen = np.concatenate([y, np.asarray(s.y, np.float64).ravel()]) if distinct else y
-    bound, floor = _per_point_bound(s, x, seen, ref, engine_bound)
+    seen, at = (y, x)
+    if distinct:
+        seen = np.concatenate([y, np.asarray(s.y, np.float64).ravel()])
+        at = np.concatenate([x, np.asarray(s.x, np.float64).ravel()])
+    bound, floor = _per_point_bound(s, x, (at, seen), ref, engine_bound)
     kink = (verdict == numdiff.KINK) | (verdict == numdiff.KINK_MISMATCH)
     small = np.abs(a - ref) <= floor
     at_kink = (verdict == numdiff.KINK_MISMATCH) & ~small
@@ -292,28 +295,41 @@ def points_row(
 
 
 def _per_point_bound(
-    s: Subject, x: Array, y: Array, ref: Array, bound: Array
+    s: Subject, x: Array, seen: tuple[Array, Array], ref: Array, bound: Array
 ) -> tuple[Array, Array]:
     """The engine's bound raised to the floors of hand-written code; (bound, floor).
 
     Hand-written derivatives round like the terms they are built from (0.5·x·(1-t²)·u'
     where 1+t has cancelled), not like f' itself: errors below analytic_ulps·ε·max|f'|
-    over the probe range are rounding, not bugs. Likewise the forward: its noise follows
-    its intermediate values (about max|y|) and reaches the numerical derivative divided
-    by the engine's step, ε^(1/3)·max(|x|, 1).
+    are rounding, not bugs. Likewise the forward: its noise follows its intermediate
+    values (about max|y|) and reaches the numerical derivative divided by the engine's
+    step, ε^(1/3)·max(|x|, 1). Both maxima are taken over the probe points no farther
+    from 0 than 2·max(|x|, 1), ordinary points included (the terms of σ'(30) are those
+    of σ'(0)), and not the whole range: 3^x's values at 40 say nothing of its rounding
+    at 5. ``seen``: (points, outputs) whose outputs stand for the forward's terms.
     """
-    big = np.abs(ref[np.isfinite(ref)])
-    floor = _analytic_floor(s.dtype) * (float(big.max()) if big.size else 1.0)
-    fin_y = np.abs(y[np.isfinite(y)])
     eps_num = float(np.finfo(s.num_dtype).eps)
+    scale = np.maximum(np.abs(x), 1.0)
+    floor = _analytic_floor(s.dtype) * _nearer_max(x, ref, x, scale)
     noise = (
         directional(s.dtype).noise_ulps
         * eps_num
-        * (float(fin_y.max()) if fin_y.size else 1.0)
-        / (eps_num ** (1 / 3) * np.maximum(np.abs(x), 1.0))
+        * _nearer_max(*seen, x, scale)
+        / (eps_num ** (1 / 3) * scale)
     )
     floor = np.maximum(floor, noise)
     return np.maximum(bound, floor), floor
+
+
+def _nearer_max(at: Array, values: Array, x: Array, scale: Array) -> Array:
+    """At each x, max |values| over the points of ``at`` with |at| <= 2·scale (NaN and
+    inf left out; 1 where no finite value is that near)."""
+    v = np.where(np.isfinite(values), np.abs(values), 0.0)
+    order = np.argsort(np.abs(at), kind="stable")
+    running = np.maximum.accumulate(v[order])
+    last = np.searchsorted(np.abs(at)[order], 2 * scale, side="right") - 1
+    out = np.where(last >= 0, running[np.maximum(last, 0)], 0.0)
+    return np.where(out > 0, out, 1.0)
 
 
 def find_jumps(s: Subject, kinks: list[Any]) -> list[tuple[float, float, float]]:
