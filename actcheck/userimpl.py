@@ -1026,15 +1026,31 @@ def _is_scalar_autograd(cls: Any) -> bool:
 
 
 def _scalar_operations(cls: type, spec: str) -> str:
-    """What to name instead of a scalar autograd class or its backward."""
-    ops = [n for n, v in vars(cls).items() if inspect.isfunction(v) and n != "backward"]
-    plain = [n for n in ops if not n.startswith("_")]
-    ops = (plain + [n for n in ops if n in ("__neg__", "__pow__")])[:6]
+    """What to name instead of a scalar autograd class or its backward: the methods that,
+    called on ``cls(0.5)`` (with 3 for any other argument), give a value of their own."""
+    ops: list[tuple[str, list[str]]] = []
+    for n, fn in vars(cls).items():
+        if not inspect.isfunction(fn) or n in ("backward", "__init__") or n.startswith("__r"):
+            continue
+        extra = [p.name for p in _params_of(fn)[1:] if p.default is p.empty]
+        try:
+            with _quiet():
+                out = fn(cls(0.5), *(3 for _ in extra))
+        except Exception:
+            continue
+        if _is_number(getattr(out, "data", None)):
+            ops.append((n, extra))
+    ops.sort(key=lambda op: (op[0].startswith("_"), bool(op[1])))  # plain unary ones first
     target = spec.rpartition(":")[0] or "FILE.py"
-    example = f" e.g. --impl {target}:{cls.__name__}.{ops[0]}" if ops else ""
+    example = ""
+    if ops:
+        name, extra = ops[0]
+        args = "".join(f" --arg {e}=3" for e in extra)
+        example = f" e.g. --impl {target}:{cls.__name__}.{name}{args}"
+    names = ", ".join(n for n, _ in ops[:10]) + (", ..." if len(ops) > 10 else "")
     return (
         f"{cls.__name__} is a scalar autograd class (data, grad, backward()): name one of its "
-        f"operations ({', '.join(ops) or 'none found'}),{example}"
+        f"operations ({names or 'none found'}),{example}"
     ).rstrip(",")
 
 
@@ -1057,9 +1073,12 @@ class ScalarAutogradLayer(FunctionLayer):
         missing: list[str] = []
         kw = a.bind(getattr(cls, method), 1, "call", missing)  # after self: __pow__'s exponent
         if missing:
+            stray = sorted(set(a.values) - {p.name for p in _params_of(getattr(cls, method))})
+            instead = f" (it takes no {', '.join(stray)})" if stray else ""
             raise InputError(
                 f"{cls.__name__}.{method}() needs {', '.join(missing)}: add "
                 + " ".join(f"--arg {m}=3" for m in missing)
+                + instead
             )
         for k, v in kw.items():  # a scalar engine's operation takes numbers (or Values)
             if not _is_number(v):
@@ -1067,18 +1086,31 @@ class ScalarAutogradLayer(FunctionLayer):
                 raise InputError(f"--arg {k}: {cls.__name__}.{method}() takes a number, got {got}")
         super().__init__(self._values, self._grads, name, files, kw)
         self.kind = "scalar autograd: data, backward(), grad"
-        self.operands = tuple(k for k, v in kw.items() if _is_number(v) and self._takes_value(k))
+        # an operand that crashes the operation as a Value: checked as a number, and said
+        self.operand_errors: dict[str, UserCodeError] = {}
+        # Python calls a reflected operation (3 - v: v.__rsub__(3)) only with a number
+        reflected = method in _REFLECTED
+        self.operands = tuple(
+            k for k, v in kw.items() if not reflected and _is_number(v) and self._takes_value(k)
+        )
         self.params = [self._operand(k) for k in self.operands]
         self._operand_grads: dict[str, float] = {}
 
     def _takes_value(self, k: str) -> bool:
-        """Whether the operation takes operand k as a Value and gives it a number grad
-        (micrograd's ``__pow__`` asserts a plain number exponent: no)."""
+        """Whether the operation takes operand k as a Value and gives it a number grad.
+        An operation that refuses one on purpose (micrograd's ``__pow__`` asserts a number
+        exponent; ``self.data ** k`` has no Value) takes numbers only; one that crashes
+        otherwise is noted in ``operand_errors``."""
         try:
             with _quiet():
                 o = self.cls(float(self.kwargs[k]))
                 self._out(self.cls(0.5), **{**self.kwargs, k: o}).backward()
-        except Exception:
+        except (AssertionError, TypeError) as exc:
+            if isinstance(exc, TypeError) and not _refuses_type(exc):
+                self.operand_errors[k] = user_error(exc, "derivative", self.files)
+            return False
+        except Exception as exc:
+            self.operand_errors[k] = user_error(exc, "derivative", self.files)
             return False
         return _is_number(o.grad)
 
@@ -1139,15 +1171,13 @@ class ScalarAutogradLayer(FunctionLayer):
         return np.array([_as_numpy(grad, float(v)) for v in np.ravel(x)]).reshape(np.shape(x))
 
     def accumulates(self, points: Sequence[float]) -> tuple[float, str, float, float] | None:
-        """A point where two outputs of the same values, each backward()ed, leave a grad at
-        one gradient instead of the sum of both: (x, whose grad: "self" or an operand's
-        name, after one, after both); None if none."""
-
+        """A point where a value feeding two outputs gets one gradient instead of the sum
+        of both: (x, whose grad: "self" or an operand's name, with one output, with two);
+        None if none. The two outputs are added up with the engine's own ``+`` and that
+        sum backward()ed (an engine whose backward() zeroes every grad first is right);
+        without a working ``+``, each output is backward()ed in turn."""
         for v in points:
-            node = self.cls(float(v))
-            ops = {k: self.cls(float(self.kwargs[k])) for k in self.operands}
-            kw = {**self.kwargs, **ops}
-            grads = self.call("derivative", self._two_backwards, node, kw, ops)
+            grads = self.call("derivative", self._one_and_two, float(v))
             if grads is None:  # outside the operation's domain here: nothing to add up
                 continue
             for who, first in grads[0].items():
@@ -1156,23 +1186,46 @@ class ScalarAutogradLayer(FunctionLayer):
                     return float(v), who, float(first), float(both)
         return None
 
-    def _two_backwards(
-        self, node: Any, kw: dict[str, Any], ops: dict[str, Any]
-    ) -> list[dict] | None:
-        """The grads of node and the operands after one and after two backward()s of an
-        output of theirs; None where Python's math raises (outside the domain)."""
-        grads = []
-        for _ in range(2):
+    def _fresh(self, v: float) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+        """A new node at v, new operands, and the operation's arguments with them."""
+        ops = {k: self.cls(float(self.kwargs[k])) for k in self.operands}
+        return self.cls(v), ops, {**self.kwargs, **ops}
+
+    def _one_and_two(self, v: float) -> list[dict[str, Any]] | None:
+        """The grads of the node and its operands with one output, then with two; None
+        where Python's math raises (outside the domain)."""
+        try:
+            node, ops, kw = self._fresh(v)
+            self._out(node, **kw).backward()
+            one = {"self": node.grad, **{k: o.grad for k, o in ops.items()}}
+            node, ops, kw = self._fresh(v)
+            a, b = self._out(node, **kw), self._out(node, **kw)
             try:
-                self._out(node, **kw).backward()
-            except (OverflowError, ZeroDivisionError):
-                return None
-            except ValueError as exc:
-                if not _domain_error(exc):
-                    raise
-                return None
-            grads.append({"self": node.grad, **{k: o.grad for k, o in ops.items()}})
-        return grads
+                total = a + b
+            except TypeError:  # no + of its own: backward() each output in turn
+                a.backward()
+                b.backward()
+            else:
+                total.backward()
+        except (OverflowError, ZeroDivisionError):
+            return None
+        except ValueError as exc:
+            if not _domain_error(exc):
+                raise
+            return None
+        return [one, {"self": node.grad, **{k: o.grad for k, o in ops.items()}}]
+
+
+_REFLECTED = frozenset(
+    f"__r{op}__" for op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul")
+)
+
+
+def _refuses_type(exc: TypeError) -> bool:
+    """A TypeError of Python's own operators for an operand type they do not take
+    ("unsupported operand type(s) for ** or pow(): 'float' and 'Value'")."""
+    text = str(exc)
+    return "unsupported operand type" in text or "must be real number" in text
 
 
 def _as_numpy(compute: Callable[..., Any], *args: Any) -> float:

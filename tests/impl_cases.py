@@ -778,3 +778,63 @@ class Scalar:
         self.grad = 1.0
         for v in reversed(order):
             v._backward()
+
+
+class ZeroingValue:
+    """An engine whose backward() zeroes every grad of the graph first (leaves too), then
+    accumulates: right, though a second backward() of another output starts again."""
+
+    def __init__(self, data, _children=()):
+        self.data = data
+        self.grad = 0.0
+        self._backward = lambda: None
+        self._prev = tuple(_children)
+
+    def __add__(self, other):
+        other = other if isinstance(other, ZeroingValue) else ZeroingValue(other)
+        out = ZeroingValue(self.data + other.data, (self, other))
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __radd__(self, other):  # 3 + v: Python calls it only with a number
+        return self + other
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = ZeroingValue(t, (self,))
+
+        def _backward():
+            self.grad += (1 - t * t) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        order, seen = [], set()
+
+        def visit(v):
+            if id(v) not in seen:
+                seen.add(id(v))
+                for child in v._prev:
+                    visit(child)
+                order.append(v)
+
+        visit(self)
+        for v in order:
+            v.grad = 0.0
+        self.grad = 1.0
+        for v in reversed(order):
+            v._backward()
+
+
+class NoNegScalar(Scalar):
+    """__sub__ as self + (-other), with no __neg__: right for a number, a TypeError for a
+    Value, which is how a graph calls it."""
+
+    def __sub__(self, other):
+        return self + (-other)

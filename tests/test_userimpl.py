@@ -988,3 +988,33 @@ def test_a_fast_growing_function_is_judged_at_each_point_by_its_own_size(derivat
     assert bug is None or (row.bug or "").startswith(bug)
     right = check_impl(lambda x: np.power(3.0, x), lambda x: np.power(3.0, x) * np.log(3.0))
     assert right.passed, impl_text(right)
+
+
+@pytest.mark.parametrize(("op", "args"), [("tanh", {}), ("__add__", {"other": 3})])
+def test_an_engine_whose_backward_zeroes_the_grads_first_accumulates(op: str, args) -> None:
+    # two outputs of one value are added up and backward()ed once: its grad must be the sum
+    result = check_impl(case(f"ZeroingValue.{op}"), args=args)
+    assert result.passed, impl_text(result)
+
+
+def test_an_operation_that_crashes_with_a_value_operand_says_so() -> None:
+    result = check_impl(case("NoNegScalar.__sub__"), args={"other": 3})
+    row = next(c for c in result.checks if c.name == "other as a Value")
+    assert row.status == "fail" and "TypeError" in row.details, impl_text(result)
+    assert "checked with other a plain number only" in row.details
+    assert "parameter other" not in {c.name for c in result.checks}
+
+
+def test_a_scalar_class_lists_the_operations_it_has() -> None:
+    with pytest.raises(InputError) as e:
+        check_impl(case("Scalar"))
+    text = str(e.value)
+    assert "(__add__, __sub__, __truediv__, __pow__)" in text, text
+    assert text.endswith(f"e.g. --impl {CASES}:Scalar.__add__ --arg other=3")
+    with pytest.raises(InputError, match=r"needs other: add --arg other=3 \(it takes no k\)"):
+        check_impl(case("Scalar.__add__"), args={"k": 3})
+
+
+def test_a_reflected_operation_takes_its_operand_as_a_number() -> None:
+    result = check_impl(case("ZeroingValue.__radd__"), args={"other": 3})
+    assert result.passed and result.params == (), impl_text(result)

@@ -423,6 +423,7 @@ def _rows(
     elementwise = is_elementwise(layer, x, y, dt, rng)
     yield detectors.elementwise_row(x, y, elementwise)
     yield from detectors.backward_updates(layer, x, dout)
+    yield from detectors.operand_errors(layer)
     yield from detectors.accumulation(layer, x)
     update_rows = detectors.dx_before_update(layer)
     yield from update_rows

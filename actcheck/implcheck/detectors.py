@@ -116,7 +116,8 @@ def nonfinite(
             f"finite {during}",
             f"{during} gave {v.flat[k]} at {int(bad.sum())} entries from finite input{at}",
             where=f"first floating-point error at {line}" if line else during,
-            bug="NaN/inf from finite input (overflow or 0/0)",
+            bug="NaN/inf from finite input (overflow or 0/0, or x outside the function's "
+            "domain: a pole, a log of x <= 0; limit x with --range LO HI if so)",
         )
     ]
 
@@ -360,20 +361,38 @@ def accumulation(layer: Layer, x: Array) -> list[Check]:
     seen = accumulates(np.ravel(x)[:: max(1, x.size // 5)][:5])
     name = "gradient accumulates"
     if seen is None:
-        return [Check(name, "pass", "two backward() of outputs of one value add up in its grad")]
+        return [Check(name, "pass", "a value feeding two outputs gets the sum of both gradients")]
     x, who, first, both = seen
     whose = "the grad" if who == "self" else f"{who}'s grad"
     return [
         Check(
             name,
             "fail",
-            f"at x = {x:g} {whose} is {first:.6g} after one backward() and still {both:.6g} "
-            "after a second output of the same values was backward()ed",
+            f"at x = {x:g} {whose} is {first:.6g} with one output and still {both:.6g} when "
+            "the same values feed two outputs, added up and backward()ed",
             where="derivative",
             bug=f"backward sets {who}.grad (= ...) where it must add to it ({who}.grad += "
             "...): a value used twice keeps only one of its gradients",
         )
     ]
+
+
+def operand_errors(layer: Layer) -> list[Check]:
+    """A scalar engine's operation that crashes when its other operand is a Value, as it
+    is inside a graph (``a * b`` of two Values): checked with a plain number only."""
+    rows = []
+    for k, err in getattr(layer, "operand_errors", {}).items():
+        rows.append(
+            Check(
+                f"{k} as a Value",
+                "fail",
+                f"with {k} a Value, as in a graph, the operation raised {err.exc_type}: "
+                f"{err.message}; checked with {k} a plain number only",
+                where=err.where + (f": {err.code}" if err.code else ""),
+                bug=f"the operation fails when {k} is a Value",
+            )
+        )
+    return rows
 
 
 def dx_before_update(layer: Layer) -> list[Check]:
