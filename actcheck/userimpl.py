@@ -37,6 +37,7 @@ import math
 import os
 import re
 import sys
+import textwrap
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
@@ -1184,6 +1185,26 @@ class ScalarAutogradLayer(FunctionLayer):
                 both = grads[1][who]
                 if _is_number(first) and first != 0 and both == first:
                     return float(v), who, float(first), float(both)
+        return None
+
+    def grad_assignment(self, who: str) -> str | None:
+        """``file:line in Value.exp(): self.grad = ...``: where the operation's own source
+        sets ``who.grad`` with ``=`` (the line an accumulation bug is on), or None."""
+        fn = getattr(self.cls, self.method)
+        try:
+            lines, first = inspect.getsourcelines(fn)
+            file = inspect.getsourcefile(fn)
+            tree = ast.parse(textwrap.dedent("".join(lines)))
+        except (TypeError, OSError, SyntaxError):
+            return None
+        for node in ast.walk(tree):
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            for t in targets:
+                name = getattr(getattr(t, "value", None), "id", None)
+                if isinstance(t, ast.Attribute) and t.attr == "grad" and name == who:
+                    line = first + node.lineno - 1
+                    code = lines[node.lineno - 1].strip()
+                    return f"{_short_path(file or '?')}:{line} in {fn.__qualname__}(): {code}"
         return None
 
     def _fresh(self, v: float) -> tuple[Any, dict[str, Any], dict[str, Any]]:

@@ -649,6 +649,7 @@ def test_a_scalar_operation_that_sets_grad_instead_of_adding_to_it() -> None:
     result = check_impl(ex("scalar_autograd.py:Value.exp"))
     row = next(c for c in result.checks if c.name == "gradient accumulates")
     assert row.status == "fail" and "self.grad +=" in (row.bug or ""), impl_text(result)
+    assert "in Value.exp(): self.grad = out.data * out.grad" in row.where  # the very line
     # exp itself overflows past x = 709 (math.exp raises): the true value does too
     tails = next(c for c in result.checks if c.name == "dx at large |x|")
     assert tails.status == "pass", impl_text(result)
@@ -733,6 +734,7 @@ def test_the_other_operand_must_accumulate_its_gradient() -> None:
     result = check_impl(case("Scalar.__sub__"), args={"other": 3})
     row = next(c for c in result.checks if c.name == "gradient accumulates")
     assert row.status == "fail" and "other.grad +=" in (row.bug or ""), impl_text(result)
+    assert "in Scalar.__sub__(): other.grad = -out.grad" in row.where
     assert "other's grad is -1" in row.details
 
 

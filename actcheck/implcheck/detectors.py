@@ -364,13 +364,14 @@ def accumulation(layer: Layer, x: Array) -> list[Check]:
         return [Check(name, "pass", "a value feeding two outputs gets the sum of both gradients")]
     x, who, first, both = seen
     whose = "the grad" if who == "self" else f"{who}'s grad"
+    line = layer.grad_assignment(who)  # type: ignore[attr-defined]
     return [
         Check(
             name,
             "fail",
             f"at x = {x:g} {whose} is {first:.6g} with one output and still {both:.6g} when "
             "the same values feed two outputs, added up and backward()ed",
-            where="derivative",
+            where=line or "derivative",
             bug=f"backward sets {who}.grad (= ...) where it must add to it ({who}.grad += "
             "...): a value used twice keeps only one of its gradients",
         )
