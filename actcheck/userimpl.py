@@ -425,11 +425,13 @@ class Layer:
         fn = getattr(fn, "__func__", fn)
         try:
             file = inspect.getsourcefile(fn)
-            _, line = inspect.getsourcelines(fn)
+            lines, line = inspect.getsourcelines(fn)
         except (TypeError, OSError):
             return None
         if not file:
             return None
+        # the def, not a decorator above it (@staticmethod on a Function's backward)
+        line += next((i for i, s in enumerate(lines) if s.lstrip().startswith("def ")), 0)
         return f"{_short_path(file)}:{line} in {getattr(fn, '__qualname__', '?')}()"
 
     def forward_raw(self, x: Array) -> Any:
@@ -1349,7 +1351,9 @@ class TorchLayer(Layer):
         t = torch.from_numpy(x.copy()).requires_grad_(True)
         if self.module is not None:
             self.module.zero_grad(set_to_none=True)
-        y = self.call("forward", self.fn, t, **self.kwargs)
+        # a copy that is no leaf: an in-place activation (ReLU(inplace=True), a Function
+        # with mark_dirty) may write into it, as it may into any layer's input in a model
+        y = self.call("forward", self.fn, t.clone(), **self.kwargs)
         if not torch.is_tensor(y):
             return VJP(y, None)
         g = torch.from_numpy(dout if share_dout else dout.copy())
@@ -1369,6 +1373,24 @@ class TorchLayer(Layer):
 
     def backward_raw(self, x: Array, dout: Array) -> Any:
         return self._vjp(x, dout, share_dout=True).dx
+
+    def backward_twice(self, x: Array, dout: Array) -> tuple[Array, Array] | None:
+        """dx from two backward passes over one forward's graph (retain_graph, as a
+        second loss on the same output does); None where there is no dx."""
+        torch = _torch()
+        t = torch.from_numpy(x.copy()).requires_grad_(True)
+        y = self.call("forward", self.fn, t.clone(), **self.kwargs)
+        if not torch.is_tensor(y) or not y.requires_grad:
+            return None
+        g = torch.from_numpy(dout.copy()).to(y.dtype)
+
+        def grad(retain: bool) -> Array | None:
+            (dx,) = torch.autograd.grad(y, t, g, retain_graph=retain, allow_unused=True)
+            return None if dx is None else dx.detach().numpy().copy()
+
+        first = self.call("backward", grad, True)
+        second = self.call("backward", grad, False)
+        return None if first is None or second is None else (first, second)
 
 
 # ---------------------------------------------------------------------------
@@ -1568,6 +1590,10 @@ class Args:
             v = "labels:10"
         elif low.endswith("_param") or low.endswith("_params"):
             v = "'{}'"
+        elif "slope" in low:
+            v = "0.01"
+        elif low in ("inplace", "in_place"):
+            v = "false"
         elif low in ("p", "rate", "dropout_ratio", "alpha", "reg", "eps", "momentum") or low in (
             "keep_prob",
             "lambd",
@@ -2270,8 +2296,33 @@ def _adapt_torch(torch: Any, obj: Any, name: str, files: set[str], a: Args) -> L
         layer.kwargs = _call_kwargs(obj.forward, name, a)
         return layer
     if inspect.isclass(obj) and issubclass(obj, torch.autograd.Function):
-        return TorchLayer(obj.apply, "torch.autograd.Function", name, files, function=obj)
+        extra = _function_args(obj, name, a)
+
+        def apply(t: Any) -> Any:  # forward(ctx, x, a, ...): apply(x, a, ...), positionally
+            return obj.apply(t, *(_tensor_like(v, t) for v in extra))
+
+        return TorchLayer(apply, "torch.autograd.Function", name, files, function=obj)
     return None
+
+
+def _function_args(fn_cls: Any, name: str, a: Args) -> list[Any]:
+    """The --arg values for an autograd.Function's forward(ctx, x, ...) after x, in order
+    (a default where one is not given before a given one); exit 2 naming a missing one."""
+    params = _params_of(fn_cls.forward)[2:]
+    missing: list[str] = []
+    kw = a.bind(fn_cls.forward, 2, "call", missing)
+    if missing:
+        raise _need(f"{fn_cls.__name__}.forward()", missing, a)
+    last = max((i for i, p in enumerate(params) if p.name in kw), default=-1)
+    return [kw.get(p.name, p.default) for p in params[: last + 1]]
+
+
+def _tensor_like(v: Any, t: Any) -> Any:
+    """An --arg array as a tensor of x's dtype (a Function's forward computes with it)."""
+    torch = _torch()
+    if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+        return torch.as_tensor(v, dtype=t.dtype)
+    return v
 
 
 def _torch_function(

@@ -76,3 +76,33 @@ def test_torch_exception_reports_user_line() -> None:
     r = check_impl(f)
     (c,) = r.failures
     assert "ValueError: only tiny batches" in c.details and "test_userimpl_torch.py" in c.where
+
+
+CASES = Path(__file__).resolve().parent / "torch_cases.py"
+
+
+def test_a_backward_that_changes_what_forward_saved_fails() -> None:
+    result = check_impl(f"{CASES}:MishSavedGrad")
+    row = next(c for c in result.checks if c.name == "backward twice")
+    assert row.status == "fail" and "changes what forward saved" in (row.bug or "")
+    assert check_impl(f"{CASES}:MishClean").passed
+
+
+def test_a_function_takes_its_other_forward_arguments_from_arg() -> None:
+    code = CliRunner().invoke(cli, ["gradcheck", "--impl", f"{CASES}:SnakeFunction"])
+    assert code.exit_code == 2 and "needs a: add --arg a=" in code.output
+    assert check_impl(f"{CASES}:SnakeFunction", args={"a": "ones:32"}).passed
+
+
+def test_an_inplace_activation_is_checked_on_a_copy() -> None:
+    # its forward writes into x: an in-place row, never an autograd leaf error
+    result = check_impl(f"{CASES}:InplaceReLU")
+    assert [c.name for c in result.checks if c.status == "fail"] == ["in-place: x in forward"]
+    assert check_impl(f"{CASES}:InplaceReLU", allow_inplace=True).passed
+
+
+def test_a_decorated_backward_is_located_at_its_def() -> None:
+    result = check_impl(f"{CASES}:MishSavedGrad")
+    row = next(c for c in result.checks if c.name == "backward twice")
+    line = Path(CASES).read_text().splitlines().index("    def backward(ctx, grad_output):") + 1
+    assert f"torch_cases.py:{line} in MishSavedGrad.backward()" in row.where, row.where

@@ -424,6 +424,7 @@ def _rows(
     yield detectors.elementwise_row(x, y, elementwise)
     yield from detectors.backward_updates(layer, x, dout)
     yield from detectors.operand_errors(layer)
+    yield from detectors.backward_repeats(layer, x, dout)
     yield from detectors.accumulation(layer, x)
     update_rows = detectors.dx_before_update(layer)
     yield from update_rows

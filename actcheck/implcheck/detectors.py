@@ -378,6 +378,31 @@ def accumulation(layer: Layer, x: Array) -> list[Check]:
     ]
 
 
+def backward_repeats(layer: Layer, x: Array, dout: Array) -> list[Check]:
+    """A torch backward run twice over one graph must give the same dx: one that changes
+    what forward saved (``grad = ctx.grad; grad *= grad_output``) is right only once."""
+    twice = getattr(layer, "backward_twice", None)
+    dx = twice(x, dout) if twice is not None else None
+    if dx is None:
+        return []
+    first, second = dx
+    name = "backward twice"
+    if same(first, second).all():
+        return [Check(name, "pass", "a second backward over the same graph gives the same dx")]
+    k = int(np.flatnonzero(~same(first, second))[0])
+    return [
+        Check(
+            name,
+            "fail",
+            f"a second backward over the same graph (retain_graph=True) gives dx{index(x.shape, k)}"
+            f" = {second.flat[k]:.6g} where the first gave {first.flat[k]:.6g}",
+            where="backward",
+            bug="backward changes what forward saved (an in-place op on a saved tensor or on "
+            "ctx state, or it returns that tensor itself): right for one backward only",
+        )
+    ]
+
+
 def operand_errors(layer: Layer) -> list[Check]:
     """A scalar engine's operation that crashes when its other operand is a Value, as it
     is inside a graph (``a * b`` of two Values): checked with a plain number only."""
