@@ -1340,7 +1340,7 @@ class TorchLayer(Layer):
         torch = _torch()
         t = torch.from_numpy(x)  # shares memory: in-place changes show in x
         with torch.no_grad():
-            out = self.call("forward", self.fn, t, **self.kwargs)
+            out = self.call("forward", self.fn, t, **self._kwargs_for(t))
         return out.detach().cpu().numpy().copy() if torch.is_tensor(out) else out
 
     def forward(self, x: Array) -> Array:
@@ -1353,7 +1353,7 @@ class TorchLayer(Layer):
             self.module.zero_grad(set_to_none=True)
         # a copy that is no leaf: an in-place activation (ReLU(inplace=True), a Function
         # with mark_dirty) may write into it, as it may into any layer's input in a model
-        y = self.call("forward", self.fn, t.clone(), **self.kwargs)
+        y = self.call("forward", self.fn, t.clone(), **self._kwargs_for(t))
         if not torch.is_tensor(y):
             return VJP(y, None)
         g = torch.from_numpy(dout if share_dout else dout.copy())
@@ -1374,12 +1374,16 @@ class TorchLayer(Layer):
     def backward_raw(self, x: Array, dout: Array) -> Any:
         return self._vjp(x, dout, share_dout=True).dx
 
+    def _kwargs_for(self, t: Any) -> dict[str, Any]:
+        """The --arg values for forward, float arrays as tensors of x's dtype."""
+        return {k: _tensor_like(v, t) for k, v in self.kwargs.items()}
+
     def backward_twice(self, x: Array, dout: Array) -> tuple[Array, Array] | None:
         """dx from two backward passes over one forward's graph (retain_graph, as a
         second loss on the same output does); None where there is no dx."""
         torch = _torch()
         t = torch.from_numpy(x.copy()).requires_grad_(True)
-        y = self.call("forward", self.fn, t.clone(), **self.kwargs)
+        y = self.call("forward", self.fn, t.clone(), **self._kwargs_for(t))
         if not torch.is_tensor(y) or not y.requires_grad:
             return None
         g = torch.from_numpy(dout.copy()).to(y.dtype)

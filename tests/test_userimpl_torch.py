@@ -106,3 +106,7 @@ def test_a_decorated_backward_is_located_at_its_def() -> None:
     row = next(c for c in result.checks if c.name == "backward twice")
     line = Path(CASES).read_text().splitlines().index("    def backward(ctx, grad_output):") + 1
     assert f"torch_cases.py:{line} in MishSavedGrad.backward()" in row.where, row.where
+
+
+def test_a_module_forward_argument_array_is_a_tensor() -> None:
+    assert check_impl(f"{CASES}:Snake", args={"a": "ones:32"}).passed

@@ -45,3 +45,10 @@ class SnakeFunction(torch.autograd.Function):
 class InplaceReLU(torch.nn.Module):
     def forward(self, x):
         return torch.relu_(x)
+
+
+class Snake(torch.nn.Module):
+    """Snake as a module whose forward takes the per-feature a: forward(x, a)."""
+
+    def forward(self, x, a):
+        return SnakeFunction.apply(x, a)
