@@ -1230,10 +1230,8 @@ class ScalarAutogradLayer(FunctionLayer):
                 b.backward()
             else:
                 total.backward()
-        except (OverflowError, ZeroDivisionError):
-            return None
-        except ValueError as exc:
-            if not _domain_error(exc):
+        except (OverflowError, ZeroDivisionError, ValueError) as exc:
+            if _python_math(exc) is None:
                 raise
             return None
         return [one, {"self": node.grad, **{k: o.grad for k, o in ops.items()}}]
@@ -1252,18 +1250,24 @@ def _refuses_type(exc: TypeError) -> bool:
 
 
 def _as_numpy(compute: Callable[..., Any], *args: Any) -> float:
-    """A scalar engine's number as numpy would have it where Python's math differs:
-    math.exp(1000) raises OverflowError and 1/0 ZeroDivisionError (numpy: inf), math.log(-1)
-    a domain error (numpy: NaN), and (-2)**0.5 is complex (numpy: NaN)."""
+    """A scalar engine's number as numpy would have it where Python's math differs (see
+    ``_python_math``), and (-2)**0.5, complex in Python, as numpy's NaN."""
     try:
         v = compute(*args)
-    except (OverflowError, ZeroDivisionError):
-        return math.inf
-    except ValueError as exc:
-        if not _domain_error(exc):
+    except (OverflowError, ZeroDivisionError, ValueError) as exc:
+        numpy_value = _python_math(exc)
+        if numpy_value is None:
             raise
-        return math.nan
+        return numpy_value
     return math.nan if isinstance(v, complex) else float(v)
+
+
+def _python_math(exc: BaseException) -> float | None:
+    """What numpy gives where Python's math raises: math.exp(1000) (OverflowError) and 1/0
+    (ZeroDivisionError) inf, math.log(-1) (a domain error) NaN; None for any other error."""
+    if isinstance(exc, OverflowError | ZeroDivisionError):
+        return math.inf
+    return math.nan if _domain_error(exc) else None
 
 
 def _domain_error(exc: BaseException) -> bool:
@@ -1598,19 +1602,18 @@ class Args:
             v = "0.01"
         elif low in ("inplace", "in_place"):
             v = "false"
-        elif low in ("p", "rate", "dropout_ratio", "alpha", "reg", "eps", "momentum") or low in (
-            "keep_prob",
-            "lambd",
-            "lam",
-            "lmbda",
-            "l2_lambda",
-        ):
+        elif low in _RATE_LIKE:
             v = "0.5"
         elif any(k in low for k in ("size", "dim", "n_", "num", "pool", "stride", "pad", "c1")):
             v = "16" if "stride" not in low and "pad" not in low else "1"
         else:
             v = f"randn:{','.join(map(str, self.shape))}"
         return f"--arg {name}={v}"
+
+
+# arguments that are a number between 0 and 1 (a probability, a rate, a penalty's weight)
+_RATE_LIKE = ("p", "rate", "dropout_ratio", "alpha", "reg", "eps", "momentum", "keep_prob")
+_RATE_LIKE += ("lambd", "lam", "lmbda", "l2_lambda")
 
 
 def _need(name: str, missing: list[str], args: Args) -> InputError:
@@ -1775,11 +1778,9 @@ def adapt(
     unused = sorted(set(a.values) - a.used)
     if unused:
         takes = getattr(layer, "arg_names", None)
-        where = (
-            f"(it takes {', '.join(takes)})"
-            if takes
-            else ("(neither its constructor nor its forward call)")
-        )
+        where = "(neither its constructor nor its forward call)"
+        if takes:
+            where = f"(it takes {', '.join(takes)})"
         raise InputError(
             f"--arg {unused[0]}: {loaded.spec} takes no parameter {unused[0]!r} {where}"
         )
