@@ -150,6 +150,8 @@ class DirectionalTolerances:
     roundoff_ulps: float  # round-off of a difference quotient: this many ε·(max|g| + scale)/h
     analytic_ulps: float  # the analytic side's own rounding, in ε of the checked dtype
     noise_ulps: float  # a forward's noise, in ε·max|y|, floors a per-point numerical derivative
+    # the rounding of arguments inside f' (w·x in w·cos(w·x)), in ε·|x|·|f''|
+    argument_ulps: float = 4.0
 
 
 DIRECTIONAL: dict[str, DirectionalTolerances] = {

@@ -1020,3 +1020,14 @@ def test_a_scalar_class_lists_the_operations_it_has() -> None:
 def test_a_reflected_operation_takes_its_operand_as_a_number() -> None:
     result = check_impl(case("ZeroingValue.__radd__"), args={"other": 3})
     assert result.passed and result.params == (), impl_text(result)
+
+
+def test_a_high_frequency_activation_in_float32_is_no_false_alarm() -> None:
+    # SIREN's sin(30x): in float32 cos(30x) is off by about ε·|x|·|f''| from rounding
+    # 30x alone; that is rounding, not a bug. A derivative with the wrong factor fails.
+    def f(x):
+        return np.sin(30 * x)
+
+    assert check_impl(f, lambda x: 30 * np.cos(30 * x), dtype="float32").passed
+    assert not check_impl(f, lambda x: 29 * np.cos(30 * x), dtype="float32").passed
+    assert not check_impl(f, lambda x: 30 * np.cos(29.9 * x), dtype="float32").passed

@@ -236,7 +236,13 @@ def points_row(
     if distinct:
         seen = np.concatenate([y, np.asarray(s.y, np.float64).ravel()])
         at = np.concatenate([x, np.asarray(s.x, np.float64).ravel()])
-    bound, floor = _per_point_bound(s, x, (at, seen), ref, engine_bound)
+    # f'' from second differences of the forward, and from the slope of f' between
+    # neighbouring points where they are dense: whichever is larger (each can miss a
+    # fast oscillation the other sees)
+    curve = _second_differences(f, x)
+    if not distinct:
+        curve = np.maximum(curve, _curvature(x, ref))
+    bound, floor = _per_point_bound(s, x, (at, seen), ref, engine_bound, curve)
     kink = (verdict == numdiff.KINK) | (verdict == numdiff.KINK_MISMATCH)
     small = np.abs(a - ref) <= floor
     at_kink = (verdict == numdiff.KINK_MISMATCH) & ~small
@@ -295,7 +301,7 @@ def points_row(
 
 
 def _per_point_bound(
-    s: Subject, x: Array, seen: tuple[Array, Array], ref: Array, bound: Array
+    s: Subject, x: Array, seen: tuple[Array, Array], ref: Array, bound: Array, curve: Array
 ) -> tuple[Array, Array]:
     """The engine's bound raised to the floors of hand-written code; (bound, floor).
 
@@ -306,7 +312,8 @@ def _per_point_bound(
     step, ε^(1/3)·max(|x|, 1). Both maxima are taken over the probe points no farther
     from 0 than 2·max(|x|, 1), ordinary points included (the terms of σ'(30) are those
     of σ'(0)), and not the whole range: 3^x's values at 40 say nothing of its rounding
-    at 5. ``seen``: (points, outputs) whose outputs stand for the forward's terms.
+    at 5. ``seen``: (points, outputs) whose outputs stand for the forward's terms;
+    ``curve``: |f''| at each x.
     """
     eps_num = float(np.finfo(s.num_dtype).eps)
     scale = np.maximum(np.abs(x), 1.0)
@@ -317,8 +324,34 @@ def _per_point_bound(
         * _nearer_max(*seen, x, scale)
         / (eps_num ** (1 / 3) * scale)
     )
-    floor = np.maximum(floor, noise)
+    # f' rounds its arguments too: cos(w·x) at a rounded w·x is off by about
+    # ε·|x|·|f''| (SIREN's sin(30x) in float32), f'' read off the numerical f' between points
+    moved = directional(s.dtype).argument_ulps * float(np.finfo(s.dtype).eps) * np.abs(x)
+    floor = np.maximum(floor, np.maximum(noise, moved * curve))
     return np.maximum(bound, floor), floor
+
+
+def _second_differences(f: Callable[[Array], Array], x: Array) -> Array:
+    """|f''| at each x from (f(x+h) - 2f(x) + f(x-h))/h², h = ε^(1/4)·max(|x|, 1) in
+    float64 (0 where that is not finite)."""
+    h = np.finfo(np.float64).eps ** 0.25 * np.maximum(np.abs(x), 1.0)
+    with np.errstate(all="ignore"):
+        d2 = np.abs(f(x + h) - 2 * f(x) + f(x - h)) / (h * h)
+    return np.where(np.isfinite(d2), d2, 0.0)
+
+
+def _curvature(x: Array, ref: Array) -> Array:
+    """|f''| at each x, read off the numerical derivative: the larger slope of ref to the
+    next point on either side (0 where neither is finite)."""
+    order = np.argsort(x, kind="stable")
+    xs, rs = x[order], np.where(np.isfinite(ref), ref, 0.0)[order]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.abs(np.diff(rs) / np.diff(xs))
+    slope = np.where(np.isfinite(slope), slope, 0.0)  # repeated points: no slope
+    edge = np.concatenate([[0.0], slope, [0.0]])
+    out = np.empty_like(x, dtype=np.float64)
+    out[order] = np.maximum(edge[:-1], edge[1:])
+    return out
 
 
 def _nearer_max(at: Array, values: Array, x: Array, scale: Array) -> Array:
