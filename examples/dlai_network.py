@@ -3,13 +3,13 @@
 `actcheck gradcheck --impl examples/dlai_network.py:L_model_backward` checks the whole
 network: `L_model_forward(X, parameters) -> (AL, caches)`, `compute_cost(AL, Y)` and
 `L_model_backward(AL, Y, caches) -> grads` are found by name, `parameters` comes from
-`initialize_parameters_deep(layer_dims)` (`--arg layer_dims='[32, 5, 3, 1]'`; by default
+`initialize_parameters_deep(layer_dims)` (`--arg layer_dims='[64, 8, 1]'`; by default
 x's number of features, 5, 3, 1), and every `grads["dW1"]`, `grads["db1"]`, ... is
 checked against the numerical gradient of the cost. X has one column per example.
 
 Each layer's pair can be checked too (`--impl examples/dlai_network.py:linear_activation_forward
 --arg activation='"relu"'` with W and b): its dW and db are the gradients of the cost's
-mean, 1/m of what the layer alone gives, and the check says so.
+mean, 1/m of what the layer alone gives; `--batch-mean` checks them as such.
 """
 
 import numpy as np
