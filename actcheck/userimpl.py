@@ -365,6 +365,7 @@ class ParamRef:
     grad: Callable[[], Any]
     scalar: bool = False
     source: str = ""  # where the gradient comes from, when not an attribute backward stores
+    line: str = ""  # the user's line that computes the gradient, where it is known
 
 
 @dataclass
@@ -1128,6 +1129,7 @@ class ScalarAutogradLayer(FunctionLayer):
             grad=lambda: self._operand_grads.get(k),
             scalar=True,
             source=f"as a {self.cls.__name__}: Σ dout·{k}.grad after backward()",
+            line=self.grad_assignment(k, augmented=True) or "",
         )
 
     def vjp(self, x: Array, dout: Array) -> VJP:
@@ -1189,9 +1191,10 @@ class ScalarAutogradLayer(FunctionLayer):
                     return float(v), who, float(first), float(both)
         return None
 
-    def grad_assignment(self, who: str) -> str | None:
+    def grad_assignment(self, who: str, augmented: bool = False) -> str | None:
         """``file:line in Value.exp(): self.grad = ...``: where the operation's own source
-        sets ``who.grad`` with ``=`` (the line an accumulation bug is on), or None."""
+        sets ``who.grad`` with ``=`` (the line an accumulation bug is on), or with ``+=``
+        too when ``augmented`` (the line that computes it); None if it has none."""
         fn = getattr(self.cls, self.method)
         try:
             lines, first = inspect.getsourcelines(fn)
@@ -1201,6 +1204,8 @@ class ScalarAutogradLayer(FunctionLayer):
             return None
         for node in ast.walk(tree):
             targets = node.targets if isinstance(node, ast.Assign) else []
+            if augmented and isinstance(node, ast.AugAssign):
+                targets = [node.target]
             for t in targets:
                 name = getattr(getattr(t, "value", None), "id", None)
                 if isinstance(t, ast.Attribute) and t.attr == "grad" and name == who:

@@ -728,6 +728,7 @@ def test_a_wrong_gradient_of_the_other_operand_fails() -> None:
     assert failed == {"parameter other"}, impl_text(result)
     row = next(c for c in result.checks if c.name == "parameter other")
     assert row.bug == "sign flip: dother = -true" and "other.grad" in row.details
+    assert "in Scalar.__truediv__(): other.grad += self.data / other.data**2" in row.where
 
 
 def test_the_other_operand_must_accumulate_its_gradient() -> None:

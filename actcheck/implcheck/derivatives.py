@@ -737,7 +737,7 @@ def parameter(
                 or diagnosis.penalty_bug(a, n, bound, along, signs, p.name)
                 or bug
             )
-        return bug, f"backward (gradient of {p.name})"
+        return bug, p.line or f"backward (gradient of {p.name})"
 
     row = compare(
         name,
