@@ -150,14 +150,13 @@ class DirectionalTolerances:
     roundoff_ulps: float  # round-off of a difference quotient: this many ε·(max|g| + scale)/h
     analytic_ulps: float  # the analytic side's own rounding, in ε of the checked dtype
     noise_ulps: float  # a forward's noise, in ε·max|y|, floors a per-point numerical derivative
-    # the rounding of arguments inside f' (w·x in w·cos(w·x)), in ε·|x|·|f''|
-    argument_ulps: float = 4.0
+    argument_ulps: float  # rounding of arguments inside f' (w·x in w·cos(w·x)), in ε·|x|·|f''|
 
 
 DIRECTIONAL: dict[str, DirectionalTolerances] = {
     # Richardson makes the truncation O(h^4): a small step keeps the window around a kink tiny
-    "float64": DirectionalTolerances(2.0**-20, 16.0, 64.0, 16.0),
-    "float32": DirectionalTolerances(2.0**-8, 16.0, 32.0, 16.0),
+    "float64": DirectionalTolerances(2.0**-20, 16.0, 64.0, 16.0, 4.0),
+    "float32": DirectionalTolerances(2.0**-8, 16.0, 32.0, 16.0, 4.0),
 }
 
 

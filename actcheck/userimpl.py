@@ -1098,7 +1098,7 @@ class ScalarAutogradLayer(FunctionLayer):
             k for k, v in kw.items() if not reflected and _is_number(v) and self._takes_value(k)
         )
         self.params = [self._operand(k) for k in self.operands]
-        self._operand_grads: dict[str, float] = {}
+        self._last: tuple[Array, Array] | None = None  # the last vjp's (x, dout)
 
     def _takes_value(self, k: str) -> bool:
         """Whether the operation takes operand k as a Value and gives it a number grad.
@@ -1126,28 +1126,28 @@ class ScalarAutogradLayer(FunctionLayer):
             name=k,
             get=lambda: np.array(float(self.kwargs[k])),
             set=put,
-            grad=lambda: self._operand_grads.get(k),
+            grad=lambda: self._operand_grad(k),
             scalar=True,
             source=f"as a {self.cls.__name__}: Σ dout·{k}.grad after backward()",
             line=self.grad_assignment(k, augmented=True) or "",
         )
 
     def vjp(self, x: Array, dout: Array) -> VJP:
-        r = super().vjp(x, dout)
-        for k in self.operands:
-            self._operand_grads[k] = self.call("derivative", self._operand_grad, k, x, dout)
-        return r
+        if self.operands:  # their gradients are read off this call, when asked for
+            self._last = (x.copy(), dout.copy())
+        return super().vjp(x, dout)
 
-    def _operand_grad(self, k: str, x: Array, dout: Array) -> float:
-        def grad(v: float) -> Any:
-            o = self.cls(float(self.kwargs[k]))
-            self._out(self.cls(v), **{**self.kwargs, k: o}).backward()
-            return o.grad
+    def _operand_grad(self, k: str) -> float | None:
+        """Σ dout·k.grad over the last vjp's points (a Python loop: only when asked)."""
+        if self._last is None:
+            return None
+        x, dout = self._last
 
-        total = 0.0
-        for v, d in zip(np.ravel(x), np.ravel(dout), strict=True):
-            total += float(d) * _as_numpy(grad, float(v))
-        return total
+        def total() -> float:
+            grads = (_as_numpy(lambda v: self._grads_at(v)[k], float(v)) for v in np.ravel(x))
+            return sum(float(d) * g for d, g in zip(np.ravel(dout), grads, strict=True))
+
+        return self.call("derivative", total)
 
     def code_of(self, during: str) -> Any:
         return getattr(self.cls, self.method)
@@ -1219,13 +1219,18 @@ class ScalarAutogradLayer(FunctionLayer):
         ops = {k: self.cls(float(self.kwargs[k])) for k in self.operands}
         return self.cls(v), ops, {**self.kwargs, **ops}
 
+    def _grads_at(self, v: float) -> dict[str, Any]:
+        """The grads of a new node at v ("self") and of new operands after the backward()
+        of one output."""
+        node, ops, kw = self._fresh(v)
+        self._out(node, **kw).backward()
+        return {"self": node.grad, **{k: o.grad for k, o in ops.items()}}
+
     def _one_and_two(self, v: float) -> list[dict[str, Any]] | None:
         """The grads of the node and its operands with one output, then with two; None
         where Python's math raises (outside the domain)."""
         try:
-            node, ops, kw = self._fresh(v)
-            self._out(node, **kw).backward()
-            one = {"self": node.grad, **{k: o.grad for k, o in ops.items()}}
+            one = self._grads_at(v)
             node, ops, kw = self._fresh(v)
             a, b = self._out(node, **kw), self._out(node, **kw)
             try:
@@ -1912,6 +1917,7 @@ _CACHE_NAMES = ("caches", "cache")
 _COST_NAMES = ("compute_cost", "cost", "compute_loss")
 _INIT_NAMES = ("initialize_parameters_deep", "initialize_parameters")
 _INIT_DEFAULTS = {"n_h": 4, "n_y": 1}  # initialize_parameters(n_x, n_h, n_y); n_x from x
+_HIDDEN = [5, 3, 1]  # initialize_parameters_deep's layer_dims after n_x
 
 
 class FunctionalModel:
@@ -1985,12 +1991,11 @@ def _model_extras(fns: Sequence[Callable], a: Args) -> dict[str, Any]:
     naming one that is missing (compute_cost_with_regularization's lambd)."""
     extra: dict[str, Any] = {}
     for fn in fns:
-        for p in _params_of(fn):
-            if p.name in a.values:
-                extra[p.name] = a.values[p.name]
-                a.used.add(p.name)
-            elif _model_alias(p.name) is None and p.default is p.empty:
-                raise _need(f"{fn.__name__}()", [p.name], a)
+        missing: list[str] = []
+        extra |= a.bind(fn, 0, "call", missing)
+        unknown = [m for m in missing if _model_alias(m) is None]
+        if unknown:
+            raise _need(f"{fn.__name__}()", unknown[:1], a)
     return extra
 
 
@@ -2071,14 +2076,15 @@ def _initial_parameters(init: Callable, name: str, files: set[str], a: Args) -> 
     """initialize_parameters_deep(layer_dims) ([n_x, 5, 3, 1] unless --arg layer_dims
     says otherwise) or initialize_parameters(n_x, n_h, n_y); n_x is x's first size."""
     n_x = int(a.shape[0])
-    defaults = {"layer_dims": [n_x, 5, 3, 1], "layers_dims": [n_x, 5, 3, 1], "n_x": n_x}
+    dims = [n_x, *_HIDDEN]
+    defaults = {**_INIT_DEFAULTS, "layer_dims": dims, "layers_dims": dims, "n_x": n_x}
     kw = {}
     for p in _params_of(init):
         if p.name in a.values:
             kw[p.name] = a.values[p.name]
             a.used.add(p.name)
-        elif p.name in defaults or p.name in _INIT_DEFAULTS:
-            kw[p.name] = defaults.get(p.name, _INIT_DEFAULTS.get(p.name))
+        elif p.name in defaults:
+            kw[p.name] = defaults[p.name]
         elif p.default is p.empty:
             raise _need(f"{init.__name__}()", [p.name], a)
     try:

@@ -239,7 +239,8 @@ def points_row(
     # f'' from second differences of the forward, and from the slope of f' between
     # neighbouring points where they are dense: whichever is larger (each can miss a
     # fast oscillation the other sees)
-    curve = _second_differences(f, x)
+    # in float64 the forward's own outputs are f(x) as the second difference needs it
+    curve = _second_differences(f, x, y if s.num_dtype == s.dtype else None)
     if not distinct:
         curve = np.maximum(curve, _curvature(x, ref))
     bound, floor = _per_point_bound(s, x, (at, seen), ref, engine_bound, curve)
@@ -331,12 +332,12 @@ def _per_point_bound(
     return np.maximum(bound, floor), floor
 
 
-def _second_differences(f: Callable[[Array], Array], x: Array) -> Array:
+def _second_differences(f: Callable[[Array], Array], x: Array, fx: Array | None) -> Array:
     """|f''| at each x from (f(x+h) - 2f(x) + f(x-h))/h², h = ε^(1/4)·max(|x|, 1) in
-    float64 (0 where that is not finite)."""
+    float64 (0 where that is not finite); ``fx``: f(x) where it is already known."""
     h = np.finfo(np.float64).eps ** 0.25 * np.maximum(np.abs(x), 1.0)
     with np.errstate(all="ignore"):
-        d2 = np.abs(f(x + h) - 2 * f(x) + f(x - h)) / (h * h)
+        d2 = np.abs(f(x + h) - 2 * (f(x) if fx is None else fx) + f(x - h)) / (h * h)
     return np.where(np.isfinite(d2), d2, 0.0)
 
 
@@ -721,15 +722,14 @@ def parameter(
     def diagnose() -> tuple[str, str]:
         bug = f"wrong gradient for {p.name}"
         if not (np.isfinite(a).all() and np.isfinite(n).all()):
-            bug = _nonfinite_bug(p.name, a, n)
-        elif len(dirs) < 3:  # a factor read off one or two numbers would be a guess, but -1
-            c = diagnosis.fitted_factor(a, n, bound)
+            return _nonfinite_bug(p.name, a, n), p.line or f"backward (gradient of {p.name})"
+        c = diagnosis.fitted_factor(a, n, bound)
+        if len(dirs) < 3:  # a factor read off one or two numbers would be a guess, but -1
             if c is not None and abs(c + 1) < FIT_RTOL:
                 bug = diagnosis.factor_text(c, f"d{p.name}")
         else:
             along = np.array([float(np.sum(v0 * vec)) for vec in dirs])
             signs = np.array([float(np.sum(np.sign(v0) * vec)) for vec in dirs])
-            c = diagnosis.fitted_factor(a, n, bound)
             if c is not None:
                 divisor[0] = diagnosis.batch_divisor(c)
             bug = (
@@ -780,7 +780,7 @@ def _parameter_directions(
     pdt: np.dtype,
     scale: float,
     yscale: float,
-) -> tuple[Array, Array, Array]:
+) -> tuple[Array, Array, Array, Array]:
     """(analytic, numerical, bound, at a kink) of d(Σ dout·y)/dt along each direction
     p = v0 + t·vec; "at a kink": the one-sided derivatives differ and the analytic value
     lies between them."""
