@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,3 +113,13 @@ def test_a_decorated_backward_is_located_at_its_def() -> None:
 
 def test_a_module_forward_argument_array_is_a_tensor() -> None:
     assert check_impl(f"{CASES}:Snake", args={"a": "ones:32"}).passed
+
+
+def test_a_random_torch_initialisation_is_the_same_every_run() -> None:
+    # in a fresh process torch is first imported by the user's file, after the check
+    # seeded the generators: the layer's random parameters must still repeat
+    cmd = [sys.executable, "-m", "actcheck", "gradcheck", "--impl"]
+    cmd += [f"{CASES}:RandomSlope", "--json"]
+    runs = [json.loads(subprocess.run(cmd, capture_output=True, text=True).stdout)["checks"]]
+    runs.append(json.loads(subprocess.run(cmd, capture_output=True, text=True).stdout)["checks"])
+    assert runs[0] == runs[1]

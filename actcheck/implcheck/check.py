@@ -44,7 +44,6 @@ from actcheck.userimpl import (
     UserCodeError,
     adapt,
     load,
-    load_layer,
     take_printed,
 )
 
@@ -156,7 +155,7 @@ def _check(
     values = materialize(as_arg_values(args), dt, shape[0], np.random.default_rng(seed + 1))
     if order not in (1, 2):
         raise InputError(f"order must be 1 or 2, got {order!r}")
-    layer = _layer(target, derivative, values, shape, order)
+    layer = _layer(target, derivative, values, shape, order, seed)
     if derivative_of_output:
         _on_output(layer)
     layer.batch_mean = batch_mean
@@ -376,16 +375,24 @@ def _on_output(layer: Layer) -> None:
 
 
 def _layer(
-    target: Any, derivative: Any, values: dict[str, Any], shape: tuple[int, ...], order: int
+    target: Any,
+    derivative: Any,
+    values: dict[str, Any],
+    shape: tuple[int, ...],
+    order: int,
+    seed: int,
 ) -> Layer:
     if isinstance(target, Layer):
         return target
-    if isinstance(target, str):
-        if derivative is not None and not isinstance(derivative, str):
-            return adapt(load(target), derivative, values, shape, order)
-        return load_layer(target, derivative, values, shape, order)
-    dv = load(derivative) if isinstance(derivative, str) else derivative
-    return adapt(target, dv, values, shape, order)
+    cache: dict[str, Any] = {}  # a derivative in the same file: the file runs once
+    loaded = load(target, cache) if isinstance(target, str) else target
+    dv = load(derivative, cache) if isinstance(derivative, str) else derivative
+    # torch imported by the user's file was not there to seed before it: seed it now,
+    # before the layer draws its parameters (same arguments, same parameters)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
+    return adapt(loaded, dv, values, shape, order)
 
 
 def _rows(
